@@ -1,0 +1,148 @@
+package deploy
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Sentinel errors. Every error the engine and the drivers return wraps one of
+// these where it applies, so callers test with errors.Is rather than strings.
+var (
+	// ErrInvalidRequest: the input is malformed or contradictory. Returned
+	// before any mutating platform call. Usually carried by a *ValidationError.
+	ErrInvalidRequest = errors.New("deploy: invalid request")
+	// ErrNotFound: a target, revision or deployment does not exist.
+	ErrNotFound = errors.New("deploy: not found")
+	// ErrUnsupported: the driver or platform cannot do what was asked (for
+	// example stopping an OpsWorks deployment). It wraps errors.ErrUnsupported.
+	ErrUnsupported = fmt.Errorf("deploy: %w", errors.ErrUnsupported)
+	// ErrTimeout: the context deadline passed before the deployment reached a
+	// terminal state. Such errors also wrap context.DeadlineExceeded.
+	ErrTimeout = errors.New("deploy: timed out")
+	// ErrLocked: another deployment holds the target (CodeDeploy's
+	// DeploymentLimitExceeded, an alias weighted by someone else, ...).
+	ErrLocked = errors.New("deploy: target locked by another deployment")
+	// ErrFailed: the deployment ended in StatusFailed.
+	ErrFailed = errors.New("deploy: deployment failed")
+	// ErrStopped: the deployment ended in StatusStopped.
+	ErrStopped = errors.New("deploy: deployment stopped")
+	// ErrRolledBack: the deployment ended in StatusRolledBack.
+	ErrRolledBack = errors.New("deploy: deployment rolled back")
+	// ErrGateFailed: a gate refused the deployment. Gate errors that are not
+	// alarms are reported wrapped in a *GateError that also wraps this.
+	ErrGateFailed = errors.New("deploy: gate failed")
+	// ErrAlarm: an alarm gate saw an alarm in the ALARM state. Gates return
+	// errors wrapping ErrAlarm so the engine applies the OnAlarm rollback
+	// policy rather than OnFailure.
+	ErrAlarm = errors.New("deploy: alarm")
+	// ErrCannotStop: the platform refused to stop the deployment (the third
+	// outcome of a stop request).
+	ErrCannotStop = errors.New("deploy: deployment cannot be stopped")
+)
+
+// Error is the error type the engine and the drivers return for a failed
+// operation. It names where the failure happened and wraps the cause, which
+// may be an AWS SDK error (reach it with errors.As) and usually one of the
+// sentinels above (test with errors.Is).
+type Error struct {
+	// Platform is the driver's Platform() value, such as "ecs".
+	Platform string
+	// Op is the operation: "prepare", "start", "status", "shift", "stop",
+	// "rollback", "deploy", or a driver-specific name such as "UpdateService".
+	Op string
+	// Target is the target's String() form.
+	Target string
+	// DeploymentID is set once a deployment exists.
+	DeploymentID string
+	// Err is the cause.
+	Err error
+}
+
+// Error formats the error as "platform op target (deployment id): cause".
+func (e *Error) Error() string {
+	var b strings.Builder
+	if e.Platform != "" {
+		b.WriteString(e.Platform)
+		b.WriteString(" ")
+	}
+	b.WriteString(e.Op)
+	if e.Target != "" {
+		b.WriteString(" ")
+		b.WriteString(e.Target)
+	}
+	if e.DeploymentID != "" {
+		b.WriteString(" (deployment ")
+		b.WriteString(e.DeploymentID)
+		b.WriteString(")")
+	}
+	if e.Err != nil {
+		b.WriteString(": ")
+		b.WriteString(e.Err.Error())
+	}
+	return b.String()
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// ValidationError describes one piece of bad input. It wraps
+// ErrInvalidRequest.
+type ValidationError struct {
+	// Field names the input at fault, such as "strategy.steps[2].percent".
+	Field string
+	// Value is the offending value as text, if there is one.
+	Value string
+	// Reason says what is wrong.
+	Reason string
+}
+
+// Invalid returns a *ValidationError for field with the given reason.
+func Invalid(field, value, reason string) *ValidationError {
+	return &ValidationError{Field: field, Value: value, Reason: reason}
+}
+
+// Error formats the field, value and reason.
+func (e *ValidationError) Error() string {
+	if e.Value != "" {
+		return fmt.Sprintf("invalid %s %q: %s", e.Field, e.Value, e.Reason)
+	}
+	return fmt.Sprintf("invalid %s: %s", e.Field, e.Reason)
+}
+
+// Unwrap returns ErrInvalidRequest.
+func (e *ValidationError) Unwrap() error { return ErrInvalidRequest }
+
+// GateError reports a gate that refused a deployment.
+type GateError struct {
+	// Gate is the gate's Name().
+	Gate string
+	// Phase is when the gate ran.
+	Phase Phase
+	// Err is what the gate returned.
+	Err error
+}
+
+// Error names the gate and its reason.
+func (e *GateError) Error() string {
+	return fmt.Sprintf("gate %s failed during %s: %v", e.Gate, e.Phase, e.Err)
+}
+
+// Unwrap returns ErrGateFailed and the gate's own error, so errors.Is finds
+// both ErrGateFailed and, for alarm gates, ErrAlarm.
+func (e *GateError) Unwrap() []error { return []error{ErrGateFailed, e.Err} }
+
+// StatusError returns the sentinel for a terminal status that is not a
+// success: ErrFailed, ErrStopped or ErrRolledBack. It returns nil for
+// StatusSucceeded and for live statuses.
+func StatusError(s Status) error {
+	switch s {
+	case StatusFailed:
+		return ErrFailed
+	case StatusStopped:
+		return ErrStopped
+	case StatusRolledBack:
+		return ErrRolledBack
+	}
+	return nil
+}

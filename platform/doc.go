@@ -1,0 +1,15 @@
+// Package platform holds the AWS plumbing that more than one driver needs:
+//
+//   - [LoadConfig] loads an aws.Config with region, shared profile, endpoint
+//     override and the retry and backoff policy.
+//   - [Classify], [IsRetryable] and [Wrap] turn AWS SDK errors into the
+//     deploy package's typed errors without hiding the SDK error.
+//   - [AlarmGate] is a deploy.Gate over CloudWatch alarms.
+//   - [CodeDeploy] tracks CodeDeploy deployments (Lambda, EC2/on-premises and
+//     ECS blue/green) and reports them in the deploy package's terms.
+//
+// Every type talks to AWS through a narrow interface that the real SDK
+// client satisfies, so tests substitute in-memory fakes (see the
+// codedeployfake subpackage). Nothing here prints, sleeps or keeps
+// package-level state: time comes from a deploy.Clock passed in options.
+package platform

@@ -15,6 +15,14 @@ type Driver interface {
 	// run) is Prepare alone. Bad input must be reported with an error that
 	// wraps ErrInvalidRequest; a target or revision that does not exist with
 	// one that wraps ErrNotFound.
+	//
+	// When req.Revision.ID is set, the driver deploys that existing revision
+	// and must ignore options that would make a new one (a task definition
+	// file, a zip): the engine's rollbacks send such requests with Options
+	// nil, so the target and revision alone must be enough. A request with
+	// RollbackOf set may name the revision the target already runs (a
+	// platform that failed without rolling back may still serve it in part);
+	// the driver must redeploy it rather than refuse.
 	Prepare(ctx context.Context, req Request) (*Plan, error)
 	// Start begins the deployment p describes and returns at once, with the
 	// deployment's ID and first status. In ModeEngine no traffic may move to

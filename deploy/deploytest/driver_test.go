@@ -1,0 +1,44 @@
+package deploytest_test
+
+import (
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/switchyard/switchyard/deploy"
+	"github.com/switchyard/switchyard/deploy/deploytest"
+)
+
+func fakeHarness(mode deploy.Mode, platformRollback bool) func(t *testing.T) *deploytest.Harness {
+	return func(t *testing.T) *deploytest.Harness {
+		clk := deploytest.NewClock(time.Time{})
+		f := deploytest.NewDriver(deploytest.DriverOptions{Mode: mode, Clock: clk, PlatformRollback: platformRollback})
+		target := f.AddTarget("web", deploy.Revision{ID: "rev-0", Label: "v0"})
+		var n atomic.Int64
+		return &deploytest.Harness{
+			Driver:        f,
+			Clock:         clk,
+			Target:        target,
+			MissingTarget: deploy.Target{Name: "nope"},
+			Request: func(t *testing.T) deploy.Request {
+				i := n.Add(1)
+				return deploy.Request{Target: target, Revision: deploy.Revision{ID: fmt.Sprintf("rev-%d", i), Label: fmt.Sprintf("v%d", i)}}
+			},
+			Mutations: f.MutatingCalls,
+			FailNext:  func(t *testing.T) { f.FailNext(0, nil) },
+		}
+	}
+}
+
+func TestConformanceEngineMode(t *testing.T) {
+	deploytest.Run(t, fakeHarness(deploy.ModeEngine, false))
+}
+
+func TestConformancePlatformMode(t *testing.T) {
+	deploytest.Run(t, fakeHarness(deploy.ModePlatform, false))
+}
+
+func TestConformancePlatformRollback(t *testing.T) {
+	deploytest.Run(t, fakeHarness(deploy.ModePlatform, true))
+}

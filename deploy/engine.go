@@ -1,0 +1,983 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+	"github.com/hashicorp/go-multierror"
+)
+
+// PollOptions set how often the engine asks a driver for status. Delays grow
+// exponentially from MinDelay to MaxDelay and start again from MinDelay
+// whenever the deployment changes.
+type PollOptions struct {
+	// MinDelay is the first delay. Default 2s.
+	MinDelay time.Duration
+	// MaxDelay caps the delay. Default 30s.
+	MaxDelay time.Duration
+	// Multiplier grows the delay after each unchanged poll. Default 1.5.
+	Multiplier float64
+	// Jitter randomizes each delay by up to this fraction (0..1), which
+	// spreads the polls of a large fleet. Default 0: deterministic delays.
+	Jitter float64
+}
+
+// Options configure an Engine. The zero value means every default.
+type Options struct {
+	// Clock is the source of time for every wait. Default SystemClock{}.
+	Clock Clock
+	// Logger receives structured logs of every event. Default: discard.
+	Logger *slog.Logger
+	// OnEvent, when set, receives every event. With DeployAll it is called
+	// from several goroutines at once and must be safe for that.
+	OnEvent func(Event)
+	// Poll sets the status polling backoff.
+	Poll PollOptions
+	// GateInterval is how often gates are checked during bake and approval
+	// waits. Default 30s. Gates are also checked after every shift.
+	GateInterval time.Duration
+	// Concurrency bounds how many deployments DeployAll runs at once.
+	// Default 4.
+	Concurrency int
+	// CleanupTimeout bounds the stop and rollback the engine makes after the
+	// caller's context ends in the middle of an engine-driven shift. Default
+	// 5 minutes.
+	CleanupTimeout time.Duration
+	// MaxStatusErrors is how many Status calls in a row may fail before the
+	// engine gives up waiting. Errors wrapping ErrNotFound end the wait at
+	// once. Default 5.
+	MaxStatusErrors int
+	// StopOnCancel makes the engine stop (and, where the rollback policy has
+	// OnStopRequest, roll back) a platform-driven deployment when the
+	// caller's context ends. By default such a deployment is left to the
+	// platform, which finishes or rolls it back by itself; engine-driven
+	// deployments are always stopped and rolled back, since nothing else
+	// would finish them.
+	StopOnCancel bool
+}
+
+func (o Options) withDefaults() Options {
+	if o.Clock == nil {
+		o.Clock = SystemClock{}
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Poll.MinDelay <= 0 {
+		o.Poll.MinDelay = 2 * time.Second
+	}
+	if o.Poll.MaxDelay <= 0 {
+		o.Poll.MaxDelay = 30 * time.Second
+	}
+	if o.Poll.MaxDelay < o.Poll.MinDelay {
+		o.Poll.MaxDelay = o.Poll.MinDelay
+	}
+	if o.Poll.Multiplier < 1 {
+		o.Poll.Multiplier = 1.5
+	}
+	if o.Poll.Jitter < 0 || o.Poll.Jitter > 1 {
+		o.Poll.Jitter = 0
+	}
+	if o.GateInterval <= 0 {
+		o.GateInterval = 30 * time.Second
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = 4
+	}
+	if o.CleanupTimeout <= 0 {
+		o.CleanupTimeout = 5 * time.Minute
+	}
+	if o.MaxStatusErrors <= 0 {
+		o.MaxStatusErrors = 5
+	}
+	return o
+}
+
+// Engine runs deployments through a Driver: plan, start, shift, bake, gate,
+// wait, stop and roll back. It is safe for concurrent use.
+type Engine struct {
+	drv  Driver
+	opts Options
+
+	mu      sync.Mutex
+	running map[string]*run
+}
+
+// New returns an Engine for drv. opts may be the zero value.
+func New(drv Driver, opts Options) *Engine {
+	return &Engine{drv: drv, opts: opts.withDefaults(), running: map[string]*run{}}
+}
+
+// Driver returns the engine's driver.
+func (e *Engine) Driver() Driver { return e.drv }
+
+// run is the engine's state for one live deployment.
+type run struct {
+	e   *Engine
+	req Request
+	p   *Plan
+
+	op sync.Mutex // serializes Shift and Stop on this deployment
+
+	mu       sync.Mutex
+	d        *Deployment
+	seen     map[string]bool
+	stop     *StopOptions
+	stopCh   chan struct{}
+	approve  chan struct{}
+	waiting  bool // in an approval wait
+	lastStat Status
+}
+
+func (r *run) snapshot() *Deployment {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.d.Clone()
+}
+
+func (r *run) stopRequested() *StopOptions {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.stop
+}
+
+// errStopRequested marks a loop that ended because someone asked to stop.
+var errStopRequested = errors.New("stop requested")
+
+func (e *Engine) platform() string { return e.drv.Platform() }
+
+func (e *Engine) wrap(op string, t Target, id string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var de *Error
+	if errors.As(err, &de) && de.Op == op && de.DeploymentID == id {
+		return err
+	}
+	return &Error{Platform: e.platform(), Op: op, Target: t.String(), DeploymentID: id, Err: err}
+}
+
+func (e *Engine) emit(ev Event) {
+	ev.Time = e.opts.Clock.Now()
+	attrs := []any{"kind", ev.Kind, "target", ev.Target}
+	if ev.DeploymentID != "" {
+		attrs = append(attrs, "deployment", ev.DeploymentID)
+	}
+	if ev.Status != "" {
+		attrs = append(attrs, "status", ev.Status)
+	}
+	if ev.Kind == EventShift || ev.Kind == EventStep {
+		attrs = append(attrs, "step", ev.Step, "percent", ev.Percent)
+	}
+	if ev.Gate != "" {
+		attrs = append(attrs, "gate", ev.Gate, "phase", ev.Phase)
+	}
+	if ev.Err != nil {
+		attrs = append(attrs, "err", ev.Err)
+	}
+	level := slog.LevelInfo
+	if ev.Err != nil {
+		level = slog.LevelWarn
+	}
+	e.opts.Logger.Log(context.Background(), level, ev.Message, attrs...)
+	if e.opts.OnEvent != nil {
+		e.opts.OnEvent(ev)
+	}
+}
+
+func (r *run) event(kind EventKind, msg string) Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return Event{Kind: kind, DeploymentID: r.d.ID, Target: r.d.Target.String(), Status: r.d.Status,
+		Step: r.d.Step, Percent: r.d.Percent, Message: msg}
+}
+
+func (r *run) emit(kind EventKind, msg string) { r.e.emit(r.event(kind, msg)) }
+
+// notifier returns ctx carrying a Notifier that reports through r.
+func (r *run) ctx(ctx context.Context) context.Context {
+	return WithNotifier(ctx, func(kind EventKind, msg string) { r.emit(kind, msg) })
+}
+
+// setStatus changes the engine's view of the status and reports the change.
+func (r *run) setStatus(s Status, reason string) {
+	r.mu.Lock()
+	changed := r.d.Status != s
+	r.d.Status = s
+	if reason != "" {
+		r.d.Reason = reason
+	}
+	if s.Terminal() && r.d.EndedAt.IsZero() {
+		r.d.EndedAt = r.e.opts.Clock.Now()
+	}
+	r.mu.Unlock()
+	if changed {
+		r.emit(EventStatus, string(s))
+	}
+}
+
+// merge takes a driver's fresh view of the deployment and reports what is new.
+func (r *run) merge(nd *Deployment) {
+	if nd == nil {
+		return
+	}
+	r.mu.Lock()
+	old := r.d
+	nd = nd.Clone()
+	if nd.RollbackOf == "" {
+		nd.RollbackOf = old.RollbackOf
+	}
+	if len(nd.Strategy.Steps) == 0 {
+		nd.Strategy = old.Strategy
+	}
+	if nd.From == nil {
+		nd.From = old.From
+	}
+	var fresh []Message
+	for _, m := range nd.Messages {
+		if !r.seen[m.ID] {
+			r.seen[m.ID] = true
+			fresh = append(fresh, m)
+		}
+	}
+	statusChanged := nd.Status != old.Status
+	shifted := nd.Percent != old.Percent
+	if nd.Status.Terminal() && nd.EndedAt.IsZero() {
+		nd.EndedAt = r.e.opts.Clock.Now()
+	}
+	r.d = nd
+	r.mu.Unlock()
+	for _, m := range fresh {
+		ev := r.event(EventMessage, m.Text)
+		r.e.emit(ev)
+	}
+	if shifted {
+		r.emit(EventShift, fmt.Sprintf("%s%% on %s", formatPercent(nd.Percent), nd.To))
+	}
+	if statusChanged {
+		r.emit(EventStatus, string(nd.Status))
+	}
+}
+
+// Plan validates req and asks the driver what it would do. It makes no
+// mutating platform call: it is the dry run. Bad input is reported with an
+// error wrapping ErrInvalidRequest before the driver is called.
+func (e *Engine) Plan(ctx context.Context, req Request) (*Plan, error) {
+	req, err := e.validate(req)
+	if err != nil {
+		return nil, e.wrap("plan", req.Target, "", err)
+	}
+	p, err := e.drv.Prepare(ctx, req)
+	if err != nil {
+		return nil, e.wrap("prepare", req.Target, "", err)
+	}
+	if p == nil {
+		return nil, e.wrap("prepare", req.Target, "", errors.New("driver returned no plan"))
+	}
+	if p.Mode == "" {
+		p.Mode = ModePlatform
+	}
+	if len(p.Request.Strategy.Steps) == 0 {
+		p.Request.Strategy = req.Strategy
+	}
+	if p.Request.Target.Name == "" {
+		p.Request.Target = req.Target
+	}
+	if p.Request.Gates == nil {
+		p.Request.Gates = req.Gates
+	}
+	if p.Mode == ModeEngine {
+		if _, ok := e.drv.(Shifter); !ok {
+			return nil, e.wrap("plan", req.Target, "",
+				fmt.Errorf("%w: engine-driven plan but the driver cannot shift traffic", ErrUnsupported))
+		}
+		if p.Request.NoWait {
+			return nil, e.wrap("plan", req.Target, "", Invalid("noWait", "true",
+				"the engine drives this deployment's traffic shifts, so it cannot return before they end"))
+		}
+	}
+	e.emit(Event{Kind: EventPlanned, Target: req.Target.String(), Message: p.String()})
+	return p, nil
+}
+
+func (e *Engine) validate(req Request) (Request, error) {
+	if req.Target.Platform == "" {
+		req.Target.Platform = e.platform()
+	}
+	if req.Target.Platform != e.platform() {
+		return req, Invalid("target.platform", req.Target.Platform, "the engine's driver is "+e.platform())
+	}
+	if req.Target.Name == "" {
+		return req, Invalid("target.name", "", "required")
+	}
+	if len(req.Strategy.Steps) == 0 {
+		mh := req.Strategy.MinHealthy
+		req.Strategy = AllAtOnce()
+		req.Strategy.MinHealthy = mh
+	}
+	if err := req.Strategy.Validate(); err != nil {
+		return req, err
+	}
+	for i, g := range req.Gates {
+		if g == nil {
+			return req, Invalid(fmt.Sprintf("gates[%d]", i), "", "nil gate")
+		}
+	}
+	return req, nil
+}
+
+// Deploy plans and runs req to a terminal state. It returns the final
+// deployment (nil only when nothing was started) and, unless the deployment
+// succeeded, an error: *Error wrapping ErrFailed, ErrStopped or
+// ErrRolledBack and the cause (a *GateError, the platform's reason), or
+// ErrTimeout/context errors when ctx ended first. A deployment the platform
+// rolled back is never reported as a success.
+func (e *Engine) Deploy(ctx context.Context, req Request) (*Deployment, error) {
+	p, err := e.Plan(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return e.Execute(ctx, p)
+}
+
+// Execute starts the deployment a Plan describes and runs it like Deploy.
+// Use it to show a plan and ask for confirmation before changing anything.
+// With p.Request.NoWait (platform mode), it returns right after the start.
+func (e *Engine) Execute(ctx context.Context, p *Plan) (*Deployment, error) {
+	req := p.Request
+	d, err := e.drv.Start(ctx, p)
+	if err != nil {
+		return nil, e.wrap("start", req.Target, "", err)
+	}
+	if d == nil || d.ID == "" {
+		return nil, e.wrap("start", req.Target, "", errors.New("driver returned no deployment ID"))
+	}
+	d = d.Clone()
+	if len(d.Strategy.Steps) == 0 {
+		d.Strategy = req.Strategy
+	}
+	if d.RollbackOf == "" {
+		d.RollbackOf = req.RollbackOf
+	}
+	if d.From == nil {
+		d.From = p.From
+	}
+	if d.Target.Name == "" {
+		d.Target = req.Target
+	}
+	if d.Status == "" {
+		d.Status = StatusCreated
+	}
+	if d.CreatedAt.IsZero() {
+		d.CreatedAt = e.opts.Clock.Now()
+	}
+	r := &run{e: e, req: req, p: p, d: d, seen: map[string]bool{},
+		stopCh: make(chan struct{}), approve: make(chan struct{}, 1)}
+	for _, m := range d.Messages {
+		r.seen[m.ID] = true
+	}
+	e.mu.Lock()
+	e.running[d.ID] = r
+	e.mu.Unlock()
+	defer func() {
+		e.mu.Lock()
+		delete(e.running, d.ID)
+		e.mu.Unlock()
+	}()
+	r.emit(EventStatus, "started "+d.To.String())
+	if req.NoWait {
+		return r.snapshot(), nil
+	}
+	return e.drive(ctx, r)
+}
+
+// Wait follows a deployment that is already running (started by another
+// process, or with NoWait) to a terminal state, checking gates at each
+// poll. It only suits platform-driven deployments.
+func (e *Engine) Wait(ctx context.Context, d *Deployment, gates ...Gate) (*Deployment, error) {
+	if d == nil || d.ID == "" {
+		return nil, e.wrap("wait", Target{}, "", Invalid("deployment", "", "required"))
+	}
+	req := Request{Target: d.Target, Strategy: d.Strategy, Gates: gates, RollbackOf: d.RollbackOf}
+	r := &run{e: e, req: req, p: &Plan{Request: req, Mode: ModePlatform, From: d.From, To: d.To},
+		d: d.Clone(), seen: map[string]bool{}, stopCh: make(chan struct{}), approve: make(chan struct{}, 1)}
+	e.mu.Lock()
+	if _, dup := e.running[d.ID]; dup {
+		e.mu.Unlock()
+		return nil, e.wrap("wait", d.Target, d.ID, fmt.Errorf("%w: already followed by this engine", ErrLocked))
+	}
+	e.running[d.ID] = r
+	e.mu.Unlock()
+	defer func() {
+		e.mu.Lock()
+		delete(e.running, d.ID)
+		e.mu.Unlock()
+	}()
+	return e.drive(ctx, r)
+}
+
+// drive runs r to a terminal state and works out the result.
+func (e *Engine) drive(ctx context.Context, r *run) (*Deployment, error) {
+	var cause error
+	if r.p.Mode == ModeEngine {
+		cause = e.walk(ctx, r)
+		if cause == nil {
+			cause = e.settle(ctx, r)
+		}
+	} else {
+		cause = e.watch(ctx, r)
+	}
+	return e.finish(ctx, r, cause)
+}
+
+// finish handles whatever ended the loops: nothing (the platform reached a
+// terminal state), a failure, an alarm, a stop request or the context.
+func (e *Engine) finish(ctx context.Context, r *run, cause error) (*Deployment, error) {
+	d := r.snapshot()
+	switch {
+	case cause == nil:
+	case ctx.Err() != nil && (errors.Is(cause, context.Canceled) || errors.Is(cause, context.DeadlineExceeded)):
+		return e.cancelled(ctx, r)
+	case errors.Is(cause, errStopRequested):
+		so := r.stopRequested()
+		return e.halt(ctx, r, so.Rollback, StatusStopped, so.Reason, nil)
+	default:
+		trigger := OnFailure
+		if errors.Is(cause, ErrAlarm) {
+			trigger = OnAlarm
+		}
+		return e.halt(ctx, r, r.req.RollbackOn.Has(trigger), StatusFailed, cause.Error(), cause)
+	}
+	// The platform ended it by itself.
+	if d.Status == StatusSucceeded {
+		return d, nil
+	}
+	perr := StatusError(d.Status)
+	if d.Reason != "" {
+		perr = fmt.Errorf("%w: %s", perr, d.Reason)
+	}
+	if d.Status == StatusFailed && r.req.RollbackOn.Has(OnFailure) && d.From != nil {
+		return e.rollbackAfter(ctx, r, perr)
+	}
+	return d, e.wrap("deploy", d.Target, d.ID, perr)
+}
+
+// cancelled leaves the platform in a known state after ctx ended.
+func (e *Engine) cancelled(ctx context.Context, r *run) (*Deployment, error) {
+	cerr := ctx.Err()
+	if errors.Is(cerr, context.DeadlineExceeded) {
+		cerr = fmt.Errorf("%w: %w", ErrTimeout, cerr)
+	}
+	if r.p.Mode == ModeEngine || e.opts.StopOnCancel {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.opts.CleanupTimeout)
+		defer cancel()
+		rollback := r.p.Mode == ModeEngine || r.req.RollbackOn.Has(OnStopRequest)
+		d, err := e.halt(cctx, r, rollback, StatusStopped, "context ended: "+ctx.Err().Error(), nil)
+		var de *Error
+		if errors.As(err, &de) {
+			err = de.Err
+		}
+		return d, e.wrap("deploy", d.Target, d.ID, multierror.Append(cerr, err).ErrorOrNil())
+	}
+	d := r.snapshot()
+	r.emit(EventNote, "stopped waiting; the platform carries on with the deployment")
+	return d, e.wrap("deploy", d.Target, d.ID, cerr)
+}
+
+// walk carries out the strategy steps in engine mode.
+func (e *Engine) walk(ctx context.Context, r *run) error {
+	shifter := e.drv.(Shifter)
+	r.setStatus(StatusInProgress, "")
+	if err := e.checkGates(ctx, r, PhaseBeforeTraffic); err != nil {
+		return err
+	}
+	steps := r.req.Strategy.Normalized()
+	for i, st := range steps {
+		if err := e.interrupted(ctx, r); err != nil {
+			return err
+		}
+		r.mu.Lock()
+		r.d.Step = i
+		r.mu.Unlock()
+		r.emit(EventStep, st.String())
+		switch st.Kind {
+		case StepShift:
+			if err := e.shift(ctx, r, shifter, st.Percent); err != nil {
+				return err
+			}
+			phase := PhaseShift
+			if st.Percent >= 100 {
+				phase = PhaseAfterTraffic
+			}
+			if err := e.checkGates(ctx, r, phase); err != nil {
+				return err
+			}
+		case StepBake:
+			r.setStatus(StatusBaking, "")
+			if err := e.hold(ctx, r, st.Duration, false); err != nil {
+				return err
+			}
+			r.setStatus(StatusInProgress, "")
+		case StepApprove:
+			r.setStatus(StatusReady, "")
+			if err := e.hold(ctx, r, 0, true); err != nil {
+				return err
+			}
+			r.setStatus(StatusInProgress, "")
+		}
+	}
+	return nil
+}
+
+func (e *Engine) shift(ctx context.Context, r *run, s Shifter, percent float64) error {
+	r.op.Lock()
+	defer r.op.Unlock()
+	if r.stopRequested() != nil {
+		return errStopRequested
+	}
+	d := r.snapshot()
+	if err := s.Shift(r.ctx(ctx), d, percent); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return e.wrap("shift", d.Target, d.ID, err)
+	}
+	r.mu.Lock()
+	r.d.Percent = percent
+	r.d.UpdatedAt = e.opts.Clock.Now()
+	r.mu.Unlock()
+	r.emit(EventShift, fmt.Sprintf("%s%% on %s", formatPercent(percent), d.To))
+	return nil
+}
+
+// hold waits out a bake (dur) or an approval (approval true), checking
+// gates every GateInterval.
+func (e *Engine) hold(ctx context.Context, r *run, dur time.Duration, approval bool) error {
+	clk := e.opts.Clock
+	end := clk.Now().Add(dur)
+	phase := PhaseBake
+	if approval {
+		r.mu.Lock()
+		r.waiting = true
+		r.mu.Unlock()
+		defer func() {
+			r.mu.Lock()
+			r.waiting = false
+			r.mu.Unlock()
+		}()
+		r.emit(EventNote, "waiting for approval")
+	}
+	for {
+		wait := e.opts.GateInterval
+		if !approval {
+			left := end.Sub(clk.Now())
+			if left <= 0 {
+				return nil
+			}
+			wait = min(wait, left)
+		}
+		var approved <-chan struct{}
+		if approval {
+			approved = r.approve
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-r.stopCh:
+			return errStopRequested
+		case <-approved:
+			r.emit(EventNote, "approved")
+			return nil
+		case <-clk.After(wait):
+		}
+		if err := e.checkGates(ctx, r, phase); err != nil {
+			return err
+		}
+	}
+}
+
+func (e *Engine) interrupted(ctx context.Context, r *run) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if r.stopRequested() != nil {
+		return errStopRequested
+	}
+	return nil
+}
+
+// checkGates runs every gate for phase; the first refusal ends the check.
+func (e *Engine) checkGates(ctx context.Context, r *run, phase Phase) error {
+	if len(r.req.Gates) == 0 {
+		return nil
+	}
+	d := r.snapshot()
+	for _, g := range r.req.Gates {
+		err := g.Check(r.ctx(ctx), Check{Deployment: d, Phase: phase, Percent: d.Percent})
+		if err != nil && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		ev := r.event(EventGate, "passed")
+		ev.Gate, ev.Phase = g.Name(), phase
+		if err != nil {
+			ge := &GateError{Gate: g.Name(), Phase: phase, Err: err}
+			ev.Err, ev.Message = ge, "failed"
+			e.emit(ev)
+			return ge
+		}
+		e.emit(ev)
+	}
+	return nil
+}
+
+func (e *Engine) newBackoff() *backoff.ExponentialBackOff {
+	b := &backoff.ExponentialBackOff{
+		InitialInterval:     e.opts.Poll.MinDelay,
+		RandomizationFactor: e.opts.Poll.Jitter,
+		Multiplier:          e.opts.Poll.Multiplier,
+		MaxInterval:         e.opts.Poll.MaxDelay,
+		MaxElapsedTime:      0,
+		Stop:                backoff.Stop,
+		Clock:               e.opts.Clock,
+	}
+	b.Reset()
+	return b
+}
+
+// poll asks the driver for status, tolerating MaxStatusErrors transient
+// failures in a row.
+type poller struct {
+	e      *Engine
+	r      *run
+	b      *backoff.ExponentialBackOff
+	errors int
+}
+
+// once refreshes r from the driver. It returns an error when waiting
+// must end.
+func (p *poller) once(ctx context.Context) error {
+	d := p.r.snapshot()
+	nd, err := p.e.drv.Status(p.r.ctx(ctx), d)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		p.errors++
+		if errors.Is(err, ErrNotFound) || p.errors >= p.e.opts.MaxStatusErrors {
+			return p.e.wrap("status", d.Target, d.ID, err)
+		}
+		p.r.emit(EventNote, "status check failed, retrying: "+err.Error())
+		return nil
+	}
+	p.errors = 0
+	before := d.Status
+	beforePct := d.Percent
+	p.r.merge(nd)
+	if nd.Status != before || nd.Percent != beforePct {
+		p.b.Reset()
+	}
+	return nil
+}
+
+// sleep waits for the next poll or for ctx to end; with watchStop, a stop
+// request also ends the wait (with errStopRequested).
+func (p *poller) sleep(ctx context.Context, watchStop bool) error {
+	var stop <-chan struct{}
+	if watchStop {
+		stop = p.r.stopCh
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-stop:
+		return errStopRequested
+	case <-p.e.opts.Clock.After(p.b.NextBackOff()):
+		return nil
+	}
+}
+
+// settle polls until the platform reports a terminal status (engine mode,
+// after the last step).
+func (e *Engine) settle(ctx context.Context, r *run) error {
+	p := &poller{e: e, r: r, b: e.newBackoff()}
+	for {
+		if err := p.once(ctx); err != nil {
+			return err
+		}
+		d := r.snapshot()
+		if d.Status.Terminal() {
+			return nil
+		}
+		if err := p.sleep(ctx, false); err != nil {
+			return err
+		}
+	}
+}
+
+// watch follows a platform-driven deployment, checking gates at each poll
+// and handling approvals through the driver's Continuer.
+func (e *Engine) watch(ctx context.Context, r *run) error {
+	p := &poller{e: e, r: r, b: e.newBackoff()}
+	approvals := 0
+	for _, st := range r.req.Strategy.Normalized() {
+		if st.Kind == StepApprove {
+			approvals++
+		}
+	}
+	for {
+		if err := e.interrupted(ctx, r); err != nil {
+			return err
+		}
+		if err := p.once(ctx); err != nil {
+			return err
+		}
+		d := r.snapshot()
+		if d.Status.Terminal() {
+			return nil
+		}
+		phase := PhaseWatch
+		if d.Status == StatusBaking {
+			phase = PhaseBake
+		}
+		if err := e.checkGates(ctx, r, phase); err != nil {
+			return err
+		}
+		if d.Status == StatusReady && approvals > 0 {
+			c, ok := e.drv.(Continuer)
+			if !ok {
+				return e.wrap("continue", d.Target, d.ID,
+					fmt.Errorf("%w: the driver cannot continue a waiting deployment", ErrUnsupported))
+			}
+			if err := e.hold(ctx, r, 0, true); err != nil {
+				return err
+			}
+			approvals--
+			if err := c.Continue(r.ctx(ctx), r.snapshot()); err != nil {
+				return e.wrap("continue", d.Target, d.ID, err)
+			}
+			p.b.Reset()
+			continue
+		}
+		if err := p.sleep(ctx, true); err != nil {
+			return err
+		}
+	}
+}
+
+// halt stops the deployment (with rollback if asked), waits for the platform
+// to settle and reports the result. failed is StatusFailed when a failure
+// caused the halt and StatusStopped for stop requests; cause is the failure.
+func (e *Engine) halt(ctx context.Context, r *run, rollback bool, failed Status, reason string, cause error) (*Deployment, error) {
+	var errs *multierror.Error
+	if cause != nil {
+		errs = multierror.Append(errs, cause)
+	}
+	stopped := false
+	if stopper, ok := e.drv.(Stopper); ok {
+		err := e.stopLoop(ctx, r, stopper, StopOptions{Rollback: rollback, Reason: reason})
+		if err != nil {
+			errs = multierror.Append(errs, err)
+		} else {
+			stopped = true
+		}
+	} else {
+		r.emit(EventNote, "the driver cannot stop deployments; waiting for the platform to finish")
+	}
+	// Wait for a terminal status unless the engine was driving and could not
+	// stop: nothing would ever finish that deployment.
+	if stopped || r.p.Mode == ModePlatform {
+		if err := e.settle(ctx, r); err != nil {
+			errs = multierror.Append(errs, err)
+		}
+	}
+	d := r.snapshot()
+	if d.Status == StatusRolledBack {
+		r.emit(EventRollback, "rolled back to "+revString(d.From))
+		return d, e.wrap("deploy", d.Target, d.ID, joinStatus(ErrRolledBack, errs))
+	}
+	if rollback && d.From != nil {
+		return e.rollbackAfter(ctx, r, errs.ErrorOrNil())
+	}
+	if rollback {
+		r.emit(EventNote, "nothing to roll back to: the target had no previous revision")
+	}
+	final := failed
+	if d.Status == StatusStopped && failed == StatusStopped {
+		final = StatusStopped
+	}
+	r.setStatus(final, reason)
+	return r.snapshot(), e.wrap("deploy", d.Target, d.ID, joinStatus(StatusError(final), errs))
+}
+
+func joinStatus(sentinel error, errs *multierror.Error) error {
+	if errs == nil || len(errs.Errors) == 0 {
+		return sentinel
+	}
+	if len(errs.Errors) == 1 {
+		return fmt.Errorf("%w: %w", sentinel, errs.Errors[0])
+	}
+	return fmt.Errorf("%w: %w", sentinel, errs)
+}
+
+func revString(r *Revision) string {
+	if r == nil {
+		return "(none)"
+	}
+	return r.String()
+}
+
+// stopLoop asks the driver to stop until it says StopSucceeded.
+func (e *Engine) stopLoop(ctx context.Context, r *run, s Stopper, o StopOptions) error {
+	b := e.newBackoff()
+	for {
+		r.op.Lock()
+		d := r.snapshot()
+		out, err := s.Stop(r.ctx(ctx), d, o)
+		r.op.Unlock()
+		if err != nil {
+			ev := r.event(EventStop, "stop failed")
+			ev.Err = err
+			e.emit(ev)
+			return e.wrap("stop", d.Target, d.ID, err)
+		}
+		r.emit(EventStop, "stop "+string(out))
+		if out != StopPending {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return e.wrap("stop", d.Target, d.ID, ctx.Err())
+		case <-e.opts.Clock.After(b.NextBackOff()):
+		}
+	}
+}
+
+// rollbackAfter returns the target to the failed deployment's From revision
+// through a new deployment linked to it.
+func (e *Engine) rollbackAfter(ctx context.Context, r *run, cause error) (*Deployment, error) {
+	d := r.snapshot()
+	r.emit(EventRollback, "rolling back to "+d.From.String())
+	rb, err := e.Deploy(ctx, Request{
+		Target:     d.Target,
+		Revision:   *d.From,
+		Strategy:   AllAtOnce(),
+		RollbackOf: d.ID,
+		Comment:    "rollback of " + d.ID,
+	})
+	if err != nil {
+		r.setStatus(StatusFailed, "rollback failed")
+		errs := multierror.Append(cause, fmt.Errorf("rollback: %w", err))
+		return r.snapshot(), e.wrap("deploy", d.Target, d.ID, joinStatus(ErrFailed, errs))
+	}
+	r.mu.Lock()
+	r.d.RolledBackBy = rb.ID
+	r.mu.Unlock()
+	r.setStatus(StatusRolledBack, "")
+	r.emit(EventRollback, "rolled back by "+rb.ID)
+	var errs *multierror.Error
+	if cause != nil {
+		errs = multierror.Append(errs, cause)
+	}
+	return r.snapshot(), e.wrap("deploy", d.Target, d.ID, joinStatus(ErrRolledBack, errs))
+}
+
+// Stop asks the platform to stop d. When this engine is running d, the
+// deployment's loop ends too and Deploy returns ErrStopped or ErrRolledBack;
+// the request's OnStopRequest policy adds a rollback. The outcome is the
+// platform's: StopSucceeded, StopPending (ask again later), or an error
+// wrapping ErrCannotStop. Drivers without Stopper give ErrUnsupported.
+func (e *Engine) Stop(ctx context.Context, d *Deployment, o StopOptions) (StopOutcome, error) {
+	if d == nil || d.ID == "" {
+		return "", e.wrap("stop", Target{}, "", Invalid("deployment", "", "required"))
+	}
+	s, ok := e.drv.(Stopper)
+	if !ok {
+		return "", e.wrap("stop", d.Target, d.ID, fmt.Errorf("%w: %s deployments cannot be stopped", ErrUnsupported, e.platform()))
+	}
+	e.mu.Lock()
+	r := e.running[d.ID]
+	e.mu.Unlock()
+	if r == nil {
+		out, err := s.Stop(ctx, d, o)
+		return out, e.wrap("stop", d.Target, d.ID, err)
+	}
+	r.mu.Lock()
+	if r.req.RollbackOn.Has(OnStopRequest) {
+		o.Rollback = true
+	}
+	first := r.stop == nil
+	if first {
+		so := o
+		r.stop = &so
+	} else {
+		o = *r.stop
+	}
+	r.mu.Unlock()
+	r.emit(EventStop, "stop requested")
+	r.op.Lock()
+	out, err := s.Stop(r.ctx(ctx), r.snapshot(), o)
+	r.op.Unlock()
+	if first {
+		close(r.stopCh)
+	}
+	return out, e.wrap("stop", d.Target, d.ID, err)
+}
+
+// Approve lets a deployment waiting at an approval step go on. It returns an
+// error wrapping ErrNotFound when this engine runs no such deployment and
+// ErrInvalidRequest when it is not waiting.
+func (e *Engine) Approve(deploymentID string) error {
+	e.mu.Lock()
+	r := e.running[deploymentID]
+	e.mu.Unlock()
+	if r == nil {
+		return e.wrap("approve", Target{}, deploymentID, ErrNotFound)
+	}
+	r.mu.Lock()
+	waiting := r.waiting
+	r.mu.Unlock()
+	if !waiting {
+		return e.wrap("approve", r.req.Target, deploymentID, Invalid("deployment", deploymentID, "not waiting for approval"))
+	}
+	select {
+	case r.approve <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// Running returns snapshots of the deployments this engine is running.
+func (e *Engine) Running() []*Deployment {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make([]*Deployment, 0, len(e.running))
+	for _, r := range e.running {
+		out = append(out, r.snapshot())
+	}
+	return out
+}
+
+// Status asks the driver where d stands. It changes nothing.
+func (e *Engine) Status(ctx context.Context, d *Deployment) (*Deployment, error) {
+	nd, err := e.drv.Status(ctx, d)
+	return nd, e.wrap("status", d.Target, d.ID, err)
+}
+
+// History returns t's revisions, newest first. Drivers without Historian
+// give ErrUnsupported.
+func (e *Engine) History(ctx context.Context, t Target) ([]HistoryEntry, error) {
+	h, ok := e.drv.(Historian)
+	if !ok {
+		return nil, e.wrap("history", t, "", fmt.Errorf("%w: %s keeps no revision history", ErrUnsupported, e.platform()))
+	}
+	if t.Platform == "" {
+		t.Platform = e.platform()
+	}
+	out, err := h.History(ctx, t)
+	return out, e.wrap("history", t, "", err)
+}

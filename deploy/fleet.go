@@ -1,0 +1,64 @@
+package deploy
+
+import (
+	"context"
+	"sync"
+
+	"github.com/hashicorp/go-multierror"
+)
+
+// FleetOptions configure DeployAll.
+type FleetOptions struct {
+	// FailFast cancels the deployments still running or waiting once one
+	// fails. By default a failure does not affect the others.
+	FailFast bool
+	// Concurrency overrides Options.Concurrency for this call when > 0.
+	Concurrency int
+}
+
+// DeployAll deploys many targets at once, at most Concurrency at a time. It
+// returns one result per request, in request order (nil where nothing
+// started), and a *multierror.Error holding each failed target's *Error, in
+// request order, or nil when all succeeded. One target's failure does not
+// cancel the others unless o.FailFast is set.
+func (e *Engine) DeployAll(ctx context.Context, reqs []Request, o FleetOptions) ([]*Deployment, error) {
+	limit := o.Concurrency
+	if limit <= 0 {
+		limit = e.opts.Concurrency
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	results := make([]*Deployment, len(reqs))
+	errs := make([]error, len(reqs))
+	sem := make(chan struct{}, limit)
+	var wg sync.WaitGroup
+	for i, req := range reqs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				errs[i] = e.wrap("deploy", req.Target, "", ctx.Err())
+				return
+			}
+			defer func() { <-sem }()
+			if err := ctx.Err(); err != nil {
+				errs[i] = e.wrap("deploy", req.Target, "", err)
+				return
+			}
+			results[i], errs[i] = e.Deploy(ctx, req)
+			if errs[i] != nil && o.FailFast {
+				cancel()
+			}
+		}()
+	}
+	wg.Wait()
+	var all *multierror.Error
+	for _, err := range errs {
+		if err != nil {
+			all = multierror.Append(all, err)
+		}
+	}
+	return results, all.ErrorOrNil()
+}

@@ -1,0 +1,344 @@
+package lambda
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+
+	"github.com/switchyard/switchyard/deploy"
+)
+
+// Options configure a Driver or a CodeDeployDriver. The zero value means
+// every default.
+type Options struct {
+	// Clock is the source of time for every wait (update polling, conflict
+	// backoff). Default deploy.SystemClock{}.
+	Clock deploy.Clock
+	// Logger receives debug logs of platform calls. Default: discard.
+	Logger *slog.Logger
+	// PollInterval is how often LastUpdateStatus is read while a function
+	// update is in progress. Default 1s.
+	PollInterval time.Duration
+	// UpdateTimeout bounds each wait for LastUpdateStatus to become
+	// Successful. Default 5 minutes.
+	UpdateTimeout time.Duration
+	// ConflictRetries is how many times a call that failed with
+	// ResourceConflictException is retried. Default 6; negative means none.
+	ConflictRetries int
+	// ConflictBackoff is the first delay before such a retry; each retry
+	// doubles it, up to 30s. Default 1s.
+	ConflictBackoff time.Duration
+	// History records the versions each alias pointed at. Default an
+	// in-memory store private to the driver; use NewFileHistory to keep it
+	// across processes.
+	History HistoryStore
+}
+
+func (o Options) withDefaults() Options {
+	if o.Clock == nil {
+		o.Clock = deploy.SystemClock{}
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.PollInterval <= 0 {
+		o.PollInterval = time.Second
+	}
+	if o.UpdateTimeout <= 0 {
+		o.UpdateTimeout = 5 * time.Minute
+	}
+	if o.ConflictRetries == 0 {
+		o.ConflictRetries = 6
+	}
+	if o.ConflictRetries < 0 {
+		o.ConflictRetries = 0
+	}
+	if o.ConflictBackoff <= 0 {
+		o.ConflictBackoff = time.Second
+	}
+	if o.History == nil {
+		o.History = NewMemoryHistory()
+	}
+	return o
+}
+
+// DeployOptions are the Lambda-specific options of a request
+// (deploy.Request.Options, as *DeployOptions or DeployOptions). At most one
+// code source may be set, and none when the request names an existing
+// version in Revision.ID or Version. Without any, Revision.Source is read:
+// "s3://bucket/key[?versionId=V]", an image URI
+// ("123456789012.dkr.ecr.us-east-1.amazonaws.com/repo:tag") or a path to a
+// .zip file.
+type DeployOptions struct {
+	// Version deploys an existing published version (same as Revision.ID).
+	Version string
+	// ZipFile is a path to a deployment package to publish.
+	ZipFile string
+	// Zip is a deployment package's content to publish.
+	Zip []byte
+	// S3Bucket, S3Key and S3ObjectVersion name a deployment package in S3.
+	S3Bucket, S3Key, S3ObjectVersion string
+	// ImageURI is a container image to publish.
+	ImageURI string
+	// ConfigFile, when set, is a JSON file of FunctionConfig applied to
+	// $LATEST before the code is published. Only with a new code source.
+	ConfigFile string
+	// Config is the same as ConfigFile, given inline. Not with ConfigFile.
+	Config *FunctionConfig
+	// ResetWeights repairs an alias that is already weighted (someone else's
+	// deployment, or an interrupted one): Start first points it at its
+	// primary version alone. Without it such an alias is refused with a
+	// *WeightedAliasError.
+	ResetWeights bool
+	// Description is recorded on the published version.
+	Description string
+}
+
+// FunctionConfig is the part of a function's configuration a deployment may
+// change, in the JSON shape of the Lambda API (as lambroll's function.json
+// and `aws lambda get-function-configuration` write it). Nil fields are
+// left as they are; unknown fields are refused.
+type FunctionConfig struct {
+	Description *string          `json:"Description,omitempty"`
+	Handler     *string          `json:"Handler,omitempty"`
+	Runtime     *string          `json:"Runtime,omitempty"`
+	Role        *string          `json:"Role,omitempty"`
+	MemorySize  *int32           `json:"MemorySize,omitempty"`
+	Timeout     *int32           `json:"Timeout,omitempty"`
+	Layers      []string         `json:"Layers,omitempty"`
+	Environment *EnvironmentSpec `json:"Environment,omitempty"`
+	// FunctionName, when present, must name the target's function.
+	FunctionName *string `json:"FunctionName,omitempty"`
+}
+
+// EnvironmentSpec is a function's environment.
+type EnvironmentSpec struct {
+	Variables map[string]string `json:"Variables"`
+}
+
+// ParseFunctionConfig reads a FunctionConfig from JSON. Unknown fields and
+// trailing data are a *deploy.ValidationError.
+func ParseFunctionConfig(data []byte) (*FunctionConfig, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var c FunctionConfig
+	if err := dec.Decode(&c); err != nil {
+		return nil, deploy.Invalid("config", "", err.Error())
+	}
+	if dec.More() {
+		return nil, deploy.Invalid("config", "", "trailing data after the JSON object")
+	}
+	if c.MemorySize != nil && (*c.MemorySize < 128 || *c.MemorySize > 10240) {
+		return nil, deploy.Invalid("config.MemorySize", fmt.Sprint(*c.MemorySize), "must be between 128 and 10240")
+	}
+	if c.Timeout != nil && (*c.Timeout < 1 || *c.Timeout > 900) {
+		return nil, deploy.Invalid("config.Timeout", fmt.Sprint(*c.Timeout), "must be between 1 and 900 seconds")
+	}
+	if c.Runtime != nil {
+		known := false
+		for _, r := range types.Runtime("").Values() {
+			known = known || string(r) == *c.Runtime
+		}
+		if !known {
+			return nil, deploy.Invalid("config.Runtime", *c.Runtime, "unknown runtime")
+		}
+	}
+	return &c, nil
+}
+
+func deployOptions(v any) (DeployOptions, error) {
+	switch o := v.(type) {
+	case nil:
+		return DeployOptions{}, nil
+	case DeployOptions:
+		return o, nil
+	case *DeployOptions:
+		if o == nil {
+			return DeployOptions{}, nil
+		}
+		return *o, nil
+	}
+	return DeployOptions{}, deploy.Invalid("options", fmt.Sprintf("%T", v), "want *lambda.DeployOptions")
+}
+
+// sourceKind says where the version to deploy comes from.
+type sourceKind string
+
+const (
+	sourceVersion sourceKind = "version"
+	sourceZip     sourceKind = "zip"
+	sourceS3      sourceKind = "s3"
+	sourceImage   sourceKind = "image"
+)
+
+// source is a resolved revision source.
+type source struct {
+	kind    sourceKind
+	version string
+	zipPath string
+	zip     []byte
+	bucket  string
+	key     string
+	objVer  string
+	image   string
+}
+
+// label describes the source for plans and revisions.
+func (s source) label() string {
+	switch s.kind {
+	case sourceVersion:
+		return s.version
+	case sourceZip:
+		if s.zipPath != "" {
+			return s.zipPath
+		}
+		return fmt.Sprintf("zip (%d bytes)", len(s.zip))
+	case sourceS3:
+		u := "s3://" + s.bucket + "/" + s.key
+		if s.objVer != "" {
+			u += "?versionId=" + url.QueryEscape(s.objVer)
+		}
+		return u
+	case sourceImage:
+		return s.image
+	}
+	return ""
+}
+
+// codeSha256 is the hash Lambda reports for a zip, empty for other sources.
+func (s source) codeSha256() string {
+	if s.kind != sourceZip {
+		return ""
+	}
+	sum := sha256.Sum256(s.zip)
+	return base64.StdEncoding.EncodeToString(sum[:])
+}
+
+// resolveSource works out the code source of a request without any AWS
+// call. It reads the zip file, if any.
+func resolveSource(rev deploy.Revision, o DeployOptions) (source, error) {
+	var found []source
+	if rev.ID != "" {
+		found = append(found, source{kind: sourceVersion, version: rev.ID})
+	}
+	if o.Version != "" && o.Version != rev.ID {
+		found = append(found, source{kind: sourceVersion, version: o.Version})
+	}
+	if o.ZipFile != "" {
+		found = append(found, source{kind: sourceZip, zipPath: o.ZipFile})
+	}
+	if o.Zip != nil {
+		found = append(found, source{kind: sourceZip, zip: o.Zip})
+	}
+	if o.S3Bucket != "" || o.S3Key != "" || o.S3ObjectVersion != "" {
+		found = append(found, source{kind: sourceS3, bucket: o.S3Bucket, key: o.S3Key, objVer: o.S3ObjectVersion})
+	}
+	if o.ImageURI != "" {
+		found = append(found, source{kind: sourceImage, image: o.ImageURI})
+	}
+	if len(found) == 0 && rev.Source != "" {
+		s, err := parseSource(rev.Source)
+		if err != nil {
+			return source{}, err
+		}
+		found = append(found, s)
+	}
+	switch len(found) {
+	case 0:
+		return source{}, deploy.Invalid("revision", "", "name a version, or a zip file, S3 object or image URI to publish")
+	case 1:
+	default:
+		kinds := make([]string, len(found))
+		for i, f := range found {
+			kinds[i] = string(f.kind) + " " + f.label()
+		}
+		return source{}, deploy.Invalid("revision", strings.Join(kinds, ", "), "more than one source given; name exactly one")
+	}
+	s := found[0]
+	switch s.kind {
+	case sourceVersion:
+		if s.version == latest {
+			return source{}, deploy.Invalid("revision.id", s.version, "$LATEST cannot be deployed: traffic shifting needs a published version")
+		}
+		if !isVersionNumber(s.version) {
+			return source{}, deploy.Invalid("revision.id", s.version, "want a published version number")
+		}
+	case sourceZip:
+		if s.zipPath != "" {
+			b, err := os.ReadFile(s.zipPath)
+			if err != nil {
+				return source{}, deploy.Invalid("zip", s.zipPath, err.Error())
+			}
+			s.zip = b
+		}
+		if len(s.zip) == 0 {
+			return source{}, deploy.Invalid("zip", s.zipPath, "the deployment package is empty")
+		}
+	case sourceS3:
+		if s.bucket == "" || s.key == "" {
+			return source{}, deploy.Invalid("s3", s.label(), "both bucket and key are required")
+		}
+	}
+	return s, nil
+}
+
+// parseSource reads Revision.Source.
+func parseSource(src string) (source, error) {
+	switch {
+	case strings.HasPrefix(src, "s3://"):
+		u, err := url.Parse(src)
+		if err != nil || u.Host == "" || strings.Trim(u.Path, "/") == "" {
+			return source{}, deploy.Invalid("revision.source", src, "want s3://bucket/key[?versionId=V]")
+		}
+		return source{kind: sourceS3, bucket: u.Host, key: strings.TrimPrefix(u.Path, "/"), objVer: u.Query().Get("versionId")}, nil
+	case strings.HasPrefix(src, "image:"):
+		return source{kind: sourceImage, image: strings.TrimPrefix(src, "image:")}, nil
+	case strings.Contains(src, ".dkr.ecr.") || strings.Contains(src, "@sha256:"):
+		return source{kind: sourceImage, image: src}, nil
+	case strings.HasPrefix(src, "zip:"):
+		return source{kind: sourceZip, zipPath: strings.TrimPrefix(src, "zip:")}, nil
+	case strings.HasSuffix(strings.ToLower(src), ".zip") || strings.HasSuffix(strings.ToLower(src), ".jar"):
+		return source{kind: sourceZip, zipPath: src}, nil
+	}
+	return source{}, deploy.Invalid("revision.source", src, "want s3://bucket/key, an image URI, or a .zip file")
+}
+
+// loadConfig reads the configuration update of a request, if any.
+func loadConfig(o DeployOptions) (*FunctionConfig, error) {
+	if o.ConfigFile != "" && o.Config != nil {
+		return nil, deploy.Invalid("config", o.ConfigFile, "give ConfigFile or Config, not both")
+	}
+	if o.Config != nil {
+		b, err := json.Marshal(o.Config)
+		if err != nil {
+			return nil, deploy.Invalid("config", "", err.Error())
+		}
+		return ParseFunctionConfig(b)
+	}
+	if o.ConfigFile == "" {
+		return nil, nil
+	}
+	b, err := os.ReadFile(o.ConfigFile)
+	if err != nil {
+		return nil, deploy.Invalid("configFile", o.ConfigFile, err.Error())
+	}
+	c, err := ParseFunctionConfig(b)
+	if err != nil {
+		var ve *deploy.ValidationError
+		if errors.As(err, &ve) {
+			ve.Value = o.ConfigFile
+		}
+		return nil, err
+	}
+	return c, nil
+}

@@ -423,6 +423,7 @@ func (d *Driver) Start(ctx context.Context, p *deploy.Plan) (*deploy.Deployment,
 	d.mu.Lock()
 	d.deps[id] = rec
 	d.mu.Unlock()
+	d.seedHistory(ctx, rec)
 	d.record(ctx, rec)
 	return dep.Clone(), nil
 }

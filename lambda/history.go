@@ -54,19 +54,22 @@ func (m *MemoryHistory) Load(_ context.Context, target string) ([]deploy.History
 
 func upsert(h []deploy.HistoryEntry, e deploy.HistoryEntry) []deploy.HistoryEntry {
 	e.Current = false // derived from the alias when loaded
-	if e.DeploymentID != "" {
-		for i := range h {
-			if h[i].DeploymentID == e.DeploymentID {
-				h[i] = e
-				return h
-			}
+	for i := range h {
+		if h[i].DeploymentID == e.DeploymentID && (e.DeploymentID != "" || h[i].Revision.ID == e.Revision.ID) {
+			h = append(h[:i], h[i+1:]...)
+			break
 		}
 	}
 	return append(h, e)
 }
 
+// sortHistory orders h newest first; entries recorded at the same time keep
+// the later-recorded one first.
 func sortHistory(h []deploy.HistoryEntry) []deploy.HistoryEntry {
-	out := append([]deploy.HistoryEntry(nil), h...)
+	out := make([]deploy.HistoryEntry, len(h))
+	for i, e := range h {
+		out[len(h)-1-i] = e
+	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].At.After(out[j].At) })
 	return out
 }
@@ -110,13 +113,13 @@ func (f *FileHistory) Record(_ context.Context, target string, e deploy.HistoryE
 	if err != nil {
 		return err
 	}
-	h := sortHistory(upsert(m[target], e))
+	h := upsert(m[target], e) // oldest first
 	max := f.Max
 	if max <= 0 {
 		max = 50
 	}
 	if len(h) > max {
-		h = h[:max]
+		h = h[len(h)-max:]
 	}
 	m[target] = h
 	b, err := json.MarshalIndent(m, "", "  ")

@@ -283,6 +283,29 @@ func (d *Driver) record(ctx context.Context, rec *record) {
 	}
 }
 
+// seedHistory records the version the alias ran before rec's deployment,
+// when the store does not know it yet, so that it can be rolled back to.
+func (d *Driver) seedHistory(ctx context.Context, rec *record) {
+	seed(ctx, d.opts, rec.d.Target.String(), rec.d.From)
+}
+
+func seed(ctx context.Context, o Options, target string, from *deploy.Revision) {
+	if from == nil {
+		return
+	}
+	h, err := o.History.Load(ctx, target)
+	if err != nil {
+		return
+	}
+	for _, e := range h {
+		if e.Revision.ID == from.ID {
+			return
+		}
+	}
+	// At is left zero: it sorts after every deployment.
+	_ = o.History.Record(ctx, target, deploy.HistoryEntry{Revision: *from, Status: deploy.StatusSucceeded})
+}
+
 // History returns the versions the alias was deployed to, newest first,
 // from the driver's HistoryStore, with the entry for the version the alias
 // runs alone now marked Current. When the store knows nothing of the

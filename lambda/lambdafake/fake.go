@@ -115,6 +115,16 @@ func (c *Client) AddFunction(name string, versions int) string {
 	return c.arn(name, "")
 }
 
+// Publish sets $LATEST's code and publishes it as a new version, out of
+// band: the call is not recorded or counted. It returns the version.
+func (c *Client) Publish(fn string, code []byte) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	f := c.functions[fn]
+	f.setCode(code)
+	return aws.ToString(c.publish(f, "").Version)
+}
+
 // AddAlias creates alias name on function fn pointing at version, with
 // optional additional weights.
 func (c *Client) AddAlias(fn, name, version string, weights map[string]float64) {

@@ -32,21 +32,26 @@ func (e *Engine) DeployAll(ctx context.Context, reqs []Request, o FleetOptions) 
 	errs := make([]error, len(reqs))
 	sem := make(chan struct{}, limit)
 	var wg sync.WaitGroup
+	// Slots are taken in request order, so with a limit the first requests
+	// start first.
 	for i, req := range reqs {
+		acquired := false
+		select {
+		case sem <- struct{}{}:
+			acquired = true
+		case <-ctx.Done():
+		}
+		if err := ctx.Err(); err != nil {
+			if acquired {
+				<-sem
+			}
+			errs[i] = e.wrap("deploy", req.Target, "", err)
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				errs[i] = e.wrap("deploy", req.Target, "", ctx.Err())
-				return
-			}
 			defer func() { <-sem }()
-			if err := ctx.Err(); err != nil {
-				errs[i] = e.wrap("deploy", req.Target, "", err)
-				return
-			}
 			results[i], errs[i] = e.Deploy(ctx, req)
 			if errs[i] != nil && o.FailFast {
 				cancel()

@@ -106,11 +106,11 @@ func TestParseStrategyErrors(t *testing.T) {
 		"steps:100,5m,100":                               "no shift may follow",
 		"steps:":                                         "not a number",
 		"blue-green":                                     "want all-at-once",
-		"all-at-once;min-healthy=FLEET_PERCENT:100":      "can never be met",
-		"all-at-once;min-healthy=HOST_COUNT:-1":          "negative",
-		"all-at-once;min-healthy=PODS:1":                 "HOST_COUNT",
-		"all-at-once;surge=2":                            "min-healthy",
-		"canary:NaN:5m":                                  "not a number",
+		"all-at-once;min-healthy=FLEET_PERCENT:100": "can never be met",
+		"all-at-once;min-healthy=HOST_COUNT:-1":     "negative",
+		"all-at-once;min-healthy=PODS:1":            "HOST_COUNT",
+		"all-at-once;surge=2":                       "min-healthy",
+		"canary:NaN:5m":                             "not a number",
 	}
 	for in, want := range cases {
 		t.Run(in, func(t *testing.T) {

@@ -257,7 +257,11 @@ func (r *run) merge(nd *Deployment) {
 		r.e.emit(ev)
 	}
 	if shifted {
-		r.emit(EventShift, fmt.Sprintf("%s%% on %s", formatPercent(nd.Percent), nd.To))
+		msg := fmt.Sprintf("%s%% on %s", formatPercent(nd.Percent), nd.To)
+		if nd.Percent == 0 && nd.From != nil {
+			msg = "all traffic back on " + nd.From.String()
+		}
+		r.emit(EventShift, msg)
 	}
 	if statusChanged {
 		r.emit(EventStatus, string(nd.Status))

@@ -1,0 +1,67 @@
+// Package deploy is the core of switchyard: the abstractions every platform
+// shares and the Engine that runs a deployment through a platform Driver.
+//
+// A deployment moves a Target (an ECS service, a Lambda alias, a CodeDeploy
+// deployment group, an OpsWorks app) from its current Revision to a new one,
+// following a Strategy (a list of steps: shift traffic to N percent, bake for
+// a while, wait for approval). Gates (CloudWatch alarms, validation hooks,
+// any Go func) are checked while traffic shifts and bakes; a rollback policy
+// (RollbackOn) says what happens when one refuses.
+//
+// # Drivers
+//
+// A platform implements Driver, which every driver must: Platform, Prepare
+// (validate, resolve and diff, changing nothing), Start (begin and return at
+// once) and Status (where the platform really is, changing nothing).
+//
+// Capabilities not every platform has are optional one-method interfaces,
+// found by type assertion, as database/sql/driver does:
+//
+//   - Shifter: the engine moves traffic itself, step by step. Required for
+//     plans in ModeEngine (Lambda aliases without CodeDeploy); without it the
+//     platform must follow the strategy itself (ModePlatform) and the engine
+//     only polls Status and checks gates.
+//   - Stopper: stop a deployment in flight, with or without rollback.
+//     Without it Engine.Stop returns ErrUnsupported and, when a gate fails,
+//     the engine waits for the platform to finish before rolling back with a
+//     new deployment.
+//   - Continuer: let a deployment waiting in StatusReady go on. Without it a
+//     strategy with an approval step fails with ErrUnsupported in
+//     ModePlatform; in ModeEngine approvals are the engine's own.
+//   - Historian: the revisions a target ran. Without it Engine.Rollback needs
+//     the revision named, since there is no last known good to find.
+//
+// # The engine
+//
+// Engine.Deploy plans, starts and follows one deployment to a terminal
+// status, reporting every change to Options.OnEvent. It never reports
+// success for a deployment the platform rolled back. When a gate refuses,
+// the deployment is stopped and, where the policy says so, rolled back:
+// by the platform when its Stopper can, otherwise by a new deployment of the
+// previous revision whose RollbackOf names the failed one. When the
+// caller's context ends during an engine-driven shift, the engine stops the
+// deployment and returns the traffic to the previous revision before it
+// returns, so the platform is left in a known state.
+//
+// Engine.Plan is the dry run: the driver's Prepare alone, with no mutating
+// call. Engine.Stop has CodeDeploy's three outcomes: StopSucceeded,
+// StopPending (ask again later) and an error wrapping ErrCannotStop.
+// Engine.Rollback goes to the last known good revision or a named one, as a
+// new deployment. Engine.DeployAll deploys a fleet with bounded concurrency;
+// one target's failure does not cancel the others unless FleetOptions says
+// so, and the failures come back joined in a *multierror.Error.
+//
+// All time comes from Options.Clock, so tests run an hour-long canary in
+// milliseconds with deploytest.Clock. The package never prints, never
+// sleeps on the wall clock unless given SystemClock, and keeps no
+// package-level mutable state.
+//
+// # Errors
+//
+// Failures are *Error values naming the platform, operation, target and
+// deployment, wrapping the cause (which errors.As reaches, AWS SDK errors
+// included) and a sentinel for errors.Is: ErrInvalidRequest (bad input,
+// refused before any mutating call), ErrNotFound, ErrUnsupported,
+// ErrTimeout, ErrLocked, and for deployments that ended badly ErrFailed,
+// ErrStopped or ErrRolledBack, with ErrGateFailed and ErrAlarm telling why.
+package deploy

@@ -179,8 +179,6 @@ func classifyCode(code string) Class {
 		// CodeDeploy's ApplicationDoesNotExistException, EC2's
 		// InvalidInstanceID.NotFound, ...
 		return ClassNotFound
-	case strings.HasSuffix(code, "LimitExceededException") && strings.Contains(code, "Deployment"):
-		return ClassConflict
 	case strings.HasPrefix(code, "Invalid"), strings.HasSuffix(code, "RequiredException"),
 		strings.HasSuffix(code, "ValidationException"):
 		// CodeDeploy's InvalidDeploymentIdException,

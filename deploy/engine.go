@@ -577,6 +577,9 @@ func (e *Engine) hold(ctx context.Context, r *run, dur time.Duration, approval b
 		r.emit(EventNote, "waiting for approval")
 	}
 	for {
+		if err := e.interrupted(ctx, r); err != nil {
+			return err
+		}
 		wait := e.opts.GateInterval
 		if !approval {
 			left := end.Sub(clk.Now())

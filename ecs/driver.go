@@ -1,0 +1,212 @@
+// Package ecs is the switchyard driver for Amazon ECS services, after
+// ecspresso's deploy, rollback, refresh and scale commands.
+//
+// A target names a service as "cluster/service" (or "service" alone, in the
+// "default" cluster); Target builds one. Requests carry a DeployOptions in
+// deploy.Request.Options. Prepare reads the service, the task definitions and
+// the auto-scaling target and makes no mutating call, so the engine's Plan is
+// a dry run with the full diff. Start makes the mutating calls in order:
+// RegisterTaskDefinition (when a task definition document is given),
+// RegisterScalableTarget (when suspending or resuming auto scaling),
+// CreateService or exactly one UpdateService, then DeregisterTaskDefinition
+// for a rollback with Deregister.
+//
+// The engine's strategy maps onto ECS's native deploymentConfiguration
+// strategies (ROLLING, BLUE_GREEN, CANARY, LINEAR), with bake time, CloudWatch
+// alarms and lifecycle hooks, so plans run in deploy.ModePlatform. Status
+// follows the service-deployments API (ListServiceDeployments,
+// DescribeServiceDeployments) and falls back to DescribeServices polling
+// where that API is missing (an older partition, an emulator), saying so in
+// a note event. A deployment whose PRIMARY deployment is no longer ours (the
+// circuit breaker or an alarm rolled it back) is reported as
+// deploy.StatusRolledBack, never as a success.
+package ecs
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/switchyard/switchyard/deploy"
+)
+
+// Platform is the driver's Platform() value.
+const Platform = "ecs"
+
+// DefaultCluster is the cluster of a target that names none.
+const DefaultCluster = "default"
+
+// Options configure a Driver. The zero value of every field but ECS means
+// its documented default.
+type Options struct {
+	// ECS is the ECS client. Required.
+	ECS ECSAPI
+	// AutoScaling is the Application Auto Scaling client. Nil means
+	// suspending or resuming auto scaling is refused as invalid.
+	AutoScaling AutoScalingAPI
+	// CodeDeploy is used for services with the CODE_DEPLOY deployment
+	// controller. Nil means such services are refused as unsupported.
+	CodeDeploy CodeDeployAPI
+	// Clock is the source of time. Nil means deploy.SystemClock{}.
+	Clock deploy.Clock
+	// Logger receives debug logs of the calls made. Nil discards them.
+	Logger *slog.Logger
+}
+
+// Driver deploys ECS services. It implements deploy.Driver, deploy.Stopper,
+// deploy.Continuer and deploy.Historian, and is safe for concurrent use.
+type Driver struct {
+	ecs   ECSAPI
+	as    AutoScalingAPI
+	cd    CodeDeployAPI
+	clock deploy.Clock
+	log   *slog.Logger
+}
+
+var (
+	_ deploy.Driver    = (*Driver)(nil)
+	_ deploy.Stopper   = (*Driver)(nil)
+	_ deploy.Continuer = (*Driver)(nil)
+	_ deploy.Historian = (*Driver)(nil)
+)
+
+// New returns a driver. It fails only when o.ECS is nil.
+func New(o Options, optFns ...func(*Options)) (*Driver, error) {
+	for _, f := range optFns {
+		f(&o)
+	}
+	if o.ECS == nil {
+		return nil, fmt.Errorf("ecs: Options.ECS is required: %w", deploy.ErrInvalidRequest)
+	}
+	d := &Driver{ecs: o.ECS, as: o.AutoScaling, cd: o.CodeDeploy, clock: o.Clock, log: o.Logger}
+	if d.clock == nil {
+		d.clock = deploy.SystemClock{}
+	}
+	if d.log == nil {
+		d.log = slog.New(slog.DiscardHandler)
+	}
+	return d, nil
+}
+
+// NewFromConfig returns a driver over the real ECS, Application Auto Scaling
+// and CodeDeploy clients made from cfg.
+func NewFromConfig(cfg aws.Config, optFns ...func(*Options)) (*Driver, error) {
+	return New(Options{
+		ECS:         ecs.NewFromConfig(cfg),
+		AutoScaling: applicationautoscaling.NewFromConfig(cfg),
+		CodeDeploy:  newCodeDeployClient(cfg),
+	}, optFns...)
+}
+
+// Platform returns "ecs".
+func (d *Driver) Platform() string { return Platform }
+
+// Target returns the target for service in cluster (DefaultCluster when
+// empty).
+func Target(cluster, service string) deploy.Target {
+	if cluster == "" {
+		cluster = DefaultCluster
+	}
+	return deploy.Target{Platform: Platform, Name: cluster + "/" + service,
+		Attrs: map[string]string{"cluster": cluster, "service": service}}
+}
+
+// parseTarget returns the cluster and service a target names: Attrs
+// "cluster" and "service" when set, else Name as "cluster/service" or
+// "service".
+func parseTarget(t deploy.Target) (cluster, service string, err error) {
+	cluster, service = t.Attrs["cluster"], t.Attrs["service"]
+	if service == "" {
+		name := t.Name
+		if i := strings.LastIndex(name, "/"); i >= 0 {
+			if cluster == "" {
+				cluster = name[:i]
+			}
+			name = name[i+1:]
+		}
+		service = name
+	}
+	if cluster == "" {
+		cluster = DefaultCluster
+	}
+	if service == "" {
+		return "", "", deploy.Invalid("target", t.Name, "want cluster/service")
+	}
+	if t.Platform != "" && t.Platform != Platform {
+		return "", "", deploy.Invalid("target.platform", t.Platform, "want ecs")
+	}
+	return cluster, service, nil
+}
+
+// wrap makes a *deploy.Error, adding ErrNotFound for AWS not-found errors.
+func wrap(op string, t deploy.Target, id string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var de *deploy.Error
+	if errors.As(err, &de) {
+		return err
+	}
+	if isNotFound(err) && !errors.Is(err, deploy.ErrNotFound) {
+		err = fmt.Errorf("%w: %w", deploy.ErrNotFound, err)
+	}
+	return &deploy.Error{Platform: Platform, Op: op, Target: t.String(), DeploymentID: id, Err: err}
+}
+
+func isNotFound(err error) bool {
+	var snf *types.ServiceNotFoundException
+	var snd *types.ServiceNotActiveException
+	var cnf *types.ClusterNotFoundException
+	var sdnf *types.ServiceDeploymentNotFoundException
+	if errors.As(err, &snf) || errors.As(err, &snd) || errors.As(err, &cnf) || errors.As(err, &sdnf) {
+		return true
+	}
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		switch ae.ErrorCode() {
+		case "ResourceNotFoundException", "NotFoundException", "ObjectNotFoundException":
+			return true
+		case "ClientException":
+			msg := strings.ToLower(ae.ErrorMessage())
+			return strings.Contains(msg, "unable to describe task definition") ||
+				strings.Contains(msg, "not found") || strings.Contains(msg, "does not exist")
+		}
+	}
+	return false
+}
+
+// IsUnavailable reports whether err says the operation does not exist where
+// it was called: an unknown-operation error code, or an HTTP 404, 500 or 501
+// whose body is not an AWS error (an emulator's HTML page). The driver falls
+// back to DescribeServices polling on such errors.
+func IsUnavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		switch ae.ErrorCode() {
+		case "UnknownOperationException", "UnknownOperation", "InvalidAction",
+			"UnsupportedOperation", "UnsupportedOperationException", "NotImplemented":
+			return true
+		}
+		return false
+	}
+	var re *smithyhttp.ResponseError
+	if errors.As(err, &re) {
+		switch re.HTTPStatusCode() {
+		case http.StatusNotFound, http.StatusInternalServerError, http.StatusNotImplemented:
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,235 @@
+package ecs
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/switchyard/switchyard/deploy"
+)
+
+// Command is what an ecs request does, after ecspresso's commands.
+type Command string
+
+// The commands. The zero Command is CommandDeploy.
+const (
+	// CommandDeploy registers a task definition (or picks one), updates the
+	// service's attributes and desired count and starts a deployment. It
+	// creates the service when it does not exist and a service definition is
+	// given.
+	CommandDeploy Command = "deploy"
+	// CommandRollback puts the service back on its last known good task
+	// definition, or on DeployOptions.Revision.
+	CommandRollback Command = "rollback"
+	// CommandRefresh forces a new deployment and changes nothing else: deploy
+	// with SkipTaskDefinition, ForceNewDeployment and NoUpdateService.
+	CommandRefresh Command = "refresh"
+	// CommandScale changes the desired count only: deploy with
+	// SkipTaskDefinition and NoUpdateService. Tasks is required.
+	CommandScale Command = "scale"
+)
+
+// WaitUntil values.
+const (
+	// WaitStable waits until the service is steady: one deployment left,
+	// running the new task definition with runningCount == desiredCount.
+	WaitStable = "stable"
+	// WaitDeployed waits until the deployment itself completed (the service
+	// deployment is SUCCESSFUL, or the PRIMARY rollout is COMPLETED), without
+	// waiting for the old tasks to drain.
+	WaitDeployed = "deployed"
+)
+
+// Hook stages where ECS runs lifecycle hooks (DeploymentLifecycleHookStage).
+var hookStages = []string{
+	"RECONCILE_SERVICE", "PRE_SCALE_UP", "POST_SCALE_UP", "TEST_TRAFFIC_SHIFT",
+	"POST_TEST_TRAFFIC_SHIFT", "PRE_PRODUCTION_TRAFFIC_SHIFT", "PRODUCTION_TRAFFIC_SHIFT",
+	"POST_PRODUCTION_TRAFFIC_SHIFT",
+}
+
+// LifecycleHook is an ECS deployment lifecycle hook: a Lambda function ECS
+// invokes at the named stages (or a pause until Continue, when Pause is set).
+type LifecycleHook struct {
+	// FunctionARN is the Lambda function ECS invokes. Required unless Pause.
+	FunctionARN string
+	// Stages are the ECS stage names, PRE_SCALE_UP through
+	// POST_PRODUCTION_TRAFFIC_SHIFT (and RECONCILE_SERVICE). Required.
+	Stages []string
+	// RoleARN lets ECS invoke the function. Empty means DeployOptions.HookRoleARN.
+	RoleARN string
+	// Pause makes the hook a PAUSE hook: the deployment waits (StatusReady)
+	// until Driver.Continue. PAUSE hooks cannot sit at TEST_TRAFFIC_SHIFT or
+	// PRODUCTION_TRAFFIC_SHIFT.
+	Pause bool
+}
+
+// DeployOptions are the ecs driver's options, passed as
+// deploy.Request.Options (as DeployOptions or *DeployOptions). The zero value
+// deploys the service's current task definition again with its current
+// attributes and desired count, rolling, and waits until it is stable.
+type DeployOptions struct {
+	// Command is the ecspresso command: deploy (default), rollback, refresh
+	// or scale.
+	Command Command
+	// DryRun is informational: the engine's Plan is the dry run (Prepare
+	// alone makes no mutating call). CLIs set it to say what they did.
+	DryRun bool
+
+	// TaskDefinition is a task definition document (describe-task-definition
+	// output or RegisterTaskDefinition input, see ParseTaskDefinition) to
+	// register. TaskDefinitionFile is read when TaskDefinition is nil.
+	TaskDefinition     []byte
+	TaskDefinitionFile string
+	// ServiceDefinition is a service definition document (see
+	// ParseServiceDefinition), used to create the service when it does not
+	// exist and, unless NoUpdateService, to update its attributes.
+	// ServiceDefinitionFile is read when ServiceDefinition is nil.
+	ServiceDefinition     []byte
+	ServiceDefinitionFile string
+
+	// Tasks is the desired count; nil keeps the current count (or the
+	// service definition's for a new service). Must not be negative.
+	Tasks *int32
+	// SkipTaskDefinition deploys the task definition the service runs now
+	// (--skip-task-definition).
+	SkipTaskDefinition bool
+	// LatestTaskDefinition deploys the newest ACTIVE revision of the
+	// family (--latest-task-definition). Not with Revision.
+	LatestTaskDefinition bool
+	// Revision picks revision N of the service's task definition family: for
+	// deploy, the revision to deploy; for rollback, the revision to go back
+	// to (--revision). A deploy.Request.Revision with an ARN or "family:N"
+	// label does the same.
+	Revision int
+	// ForceNewDeployment starts a new deployment even when nothing changed.
+	ForceNewDeployment bool
+	// NoUpdateService leaves the service's attributes alone (--no-update-service).
+	NoUpdateService bool
+	// NoWait returns once ECS accepted the deployment (--no-wait; for
+	// rollback, --wait=false). It sets deploy.Request.NoWait.
+	NoWait bool
+	// WaitUntil is WaitStable (default) or WaitDeployed.
+	WaitUntil string
+	// SuspendAutoScaling and ResumeAutoScaling set the service's Application
+	// Auto Scaling target's SuspendedState before the update. At most one.
+	SuspendAutoScaling bool
+	ResumeAutoScaling  bool
+	// Deregister deregisters the task definition a rollback moves away from.
+	Deregister bool
+
+	// BlueGreen makes an all-at-once strategy ECS's BLUE_GREEN instead of
+	// ROLLING.
+	BlueGreen bool
+	// BakeTime is deploymentConfiguration.bakeTimeInMinutes for blue/green,
+	// linear and canary deployments (rounded up to whole minutes). Zero
+	// keeps the service's.
+	BakeTime time.Duration
+	// Alarms are CloudWatch alarm names for deploymentConfiguration.alarms;
+	// the deployment rolls back on them when the request's RollbackOn has
+	// deploy.OnAlarm.
+	Alarms []string
+	// Hooks are the deployment's lifecycle hooks. Nil keeps the service's.
+	Hooks []LifecycleHook
+	// HookRoleARN is the default role for Hooks.
+	HookRoleARN string
+	// CodeDeployConfig names the CodeDeploy deployment configuration for
+	// CODE_DEPLOY-controller services. Empty means the one that matches the
+	// request's strategy (CodeDeployDefault.ECSAllAtOnce for all-at-once).
+	CodeDeployConfig string
+}
+
+// optionsOf extracts the ecs options from a request.
+func optionsOf(req deploy.Request) (DeployOptions, error) {
+	switch o := req.Options.(type) {
+	case nil:
+		return DeployOptions{}, nil
+	case DeployOptions:
+		return o, nil
+	case *DeployOptions:
+		if o == nil {
+			return DeployOptions{}, nil
+		}
+		return *o, nil
+	}
+	return DeployOptions{}, deploy.Invalid("options", fmt.Sprintf("%T", req.Options), "want ecs.DeployOptions")
+}
+
+// normalize applies the command's implied flags and checks the options
+// against each other. It is pure.
+func (o DeployOptions) normalize() (DeployOptions, error) {
+	switch o.Command {
+	case "":
+		o.Command = CommandDeploy
+	case CommandDeploy, CommandRollback:
+	case CommandRefresh:
+		o.SkipTaskDefinition, o.ForceNewDeployment, o.NoUpdateService = true, true, true
+	case CommandScale:
+		o.SkipTaskDefinition, o.NoUpdateService = true, true
+		if o.Tasks == nil {
+			return o, deploy.Invalid("tasks", "", "scale needs a desired count")
+		}
+	default:
+		return o, deploy.Invalid("command", string(o.Command), "want deploy, rollback, refresh or scale")
+	}
+	if o.Tasks != nil && *o.Tasks < 0 {
+		return o, deploy.Invalid("tasks", fmt.Sprint(*o.Tasks), "must not be negative")
+	}
+	switch o.WaitUntil {
+	case "":
+		o.WaitUntil = WaitStable
+	case WaitStable, WaitDeployed:
+	default:
+		return o, deploy.Invalid("waitUntil", o.WaitUntil, "want stable or deployed")
+	}
+	if o.Revision < 0 {
+		return o, deploy.Invalid("revision", fmt.Sprint(o.Revision), "must be positive")
+	}
+	if o.Revision > 0 && o.LatestTaskDefinition {
+		return o, deploy.Invalid("revision", fmt.Sprint(o.Revision), "not with latestTaskDefinition")
+	}
+	hasFile := o.TaskDefinition != nil || o.TaskDefinitionFile != ""
+	if o.SkipTaskDefinition && (o.LatestTaskDefinition || o.Revision > 0) && o.Command == CommandDeploy {
+		return o, deploy.Invalid("skipTaskDefinition", "true", "not with latestTaskDefinition or revision")
+	}
+	if hasFile && (o.LatestTaskDefinition || o.Revision > 0) {
+		return o, deploy.Invalid("taskDefinition", o.TaskDefinitionFile, "not with latestTaskDefinition or revision")
+	}
+	if o.SuspendAutoScaling && o.ResumeAutoScaling {
+		return o, deploy.Invalid("suspendAutoScaling", "true", "not with resumeAutoScaling")
+	}
+	if o.Command == CommandRollback && (o.LatestTaskDefinition || hasFile) {
+		return o, deploy.Invalid("command", "rollback", "takes a revision, not a task definition")
+	}
+	if o.BakeTime < 0 {
+		return o, deploy.Invalid("bakeTime", o.BakeTime.String(), "must not be negative")
+	}
+	for i, h := range o.Hooks {
+		f := fmt.Sprintf("hooks[%d]", i)
+		if !h.Pause && h.FunctionARN == "" {
+			return o, deploy.Invalid(f+".functionARN", "", "required for a Lambda hook")
+		}
+		if len(h.Stages) == 0 {
+			return o, deploy.Invalid(f+".stages", "", "at least one stage is required")
+		}
+		for _, s := range h.Stages {
+			if !contains(hookStages, s) {
+				return o, deploy.Invalid(f+".stages", s, "want one of PRE_SCALE_UP ... POST_PRODUCTION_TRAFFIC_SHIFT")
+			}
+			if h.Pause && (s == "TEST_TRAFFIC_SHIFT" || s == "PRODUCTION_TRAFFIC_SHIFT") {
+				return o, deploy.Invalid(f+".stages", s, "a pause hook cannot sit at a traffic shift")
+			}
+		}
+		if h.RoleARN == "" && o.HookRoleARN == "" && !h.Pause {
+			return o, deploy.Invalid(f+".roleARN", "", "a Lambda hook needs a role (RoleARN or HookRoleARN)")
+		}
+	}
+	return o, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

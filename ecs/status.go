@@ -1,0 +1,437 @@
+package ecs
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/hashicorp/go-multierror"
+
+	"github.com/switchyard/switchyard/deploy"
+)
+
+// describeServicesBatch is how many services DescribeServices takes per call.
+const describeServicesBatch = 10
+
+// describeServiceDeploymentsBatch is how many ARNs DescribeServiceDeployments
+// takes per call.
+const describeServiceDeploymentsBatch = 20
+
+// Status reports where ECS is with dep: from the service deployment
+// (DescribeServiceDeployments) where that API exists, and from the
+// service's deployments (DescribeServices) otherwise. It changes nothing.
+// A deployment ECS rolled back (circuit breaker, alarm, stop with rollback)
+// is StatusRolledBack; the service's events since the deployment began are
+// in Messages, oldest first. An ID the service does not know gives an error
+// wrapping deploy.ErrNotFound.
+func (d *Driver) Status(ctx context.Context, dep *deploy.Deployment) (*deploy.Deployment, error) {
+	out, err := d.StatusMany(ctx, []*deploy.Deployment{dep})
+	if err != nil {
+		if me, ok := err.(*multierror.Error); ok && len(me.Errors) == 1 {
+			return nil, me.Errors[0]
+		}
+		return nil, err
+	}
+	return out[0], nil
+}
+
+// StatusMany reports the status of many deployments with few calls:
+// DescribeServices takes ten services of a cluster per call and
+// DescribeServiceDeployments twenty deployments per call. The result has
+// one entry per input, nil where that deployment's status failed; the
+// error, a *multierror.Error of *deploy.Error values, says why.
+func (d *Driver) StatusMany(ctx context.Context, deps []*deploy.Deployment) ([]*deploy.Deployment, error) {
+	out := make([]*deploy.Deployment, len(deps))
+	var errs *multierror.Error
+	type ref struct {
+		i                int
+		cluster, service string
+		det              *deployment
+	}
+	refs := make([]ref, 0, len(deps))
+	for i, dep := range deps {
+		if dep == nil || dep.ID == "" {
+			errs = multierror.Append(errs, wrap("status", deploy.Target{}, "", deploy.Invalid("deployment", "", "required")))
+			continue
+		}
+		cluster, service, err := parseTarget(dep.Target)
+		if err != nil {
+			errs = multierror.Append(errs, wrap("status", dep.Target, dep.ID, err))
+			continue
+		}
+		det, _ := dep.Detail.(*deployment)
+		if det != nil && det.codeDeployID != "" {
+			nd, err := d.codeDeployStatus(ctx, dep, det)
+			if err != nil {
+				errs = multierror.Append(errs, wrap("status", dep.Target, dep.ID, err))
+				continue
+			}
+			out[i] = nd
+			continue
+		}
+		refs = append(refs, ref{i, cluster, service, det})
+	}
+	// DescribeServices, ten per call per cluster.
+	services := map[string]*types.Service{} // cluster + "/" + service
+	byCluster := map[string][]string{}
+	var clusters []string
+	for _, r := range refs {
+		if _, ok := byCluster[r.cluster]; !ok {
+			clusters = append(clusters, r.cluster)
+		}
+		if !contains(byCluster[r.cluster], r.service) {
+			byCluster[r.cluster] = append(byCluster[r.cluster], r.service)
+		}
+	}
+	failed := map[string]error{}
+	for _, c := range clusters {
+		names := byCluster[c]
+		for len(names) > 0 {
+			n := min(describeServicesBatch, len(names))
+			res, err := d.ecs.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(c), Services: names[:n]})
+			for _, s := range names[:n] {
+				if err != nil {
+					failed[c+"/"+s] = err
+				}
+			}
+			if err == nil {
+				for j := range res.Services {
+					s := &res.Services[j]
+					services[c+"/"+aws.ToString(s.ServiceName)] = s
+				}
+			}
+			names = names[n:]
+		}
+	}
+	// Service deployments, twenty per call.
+	var arns []string
+	for _, r := range refs {
+		if r.det == nil {
+			continue
+		}
+		if arn, fb := r.det.state(); arn == "" && !fb {
+			d.resolveServiceDeployment(ctx, r.det, services[r.cluster+"/"+r.service], deps[r.i].CreatedAt)
+		}
+		if arn, _ := r.det.state(); arn != "" && !contains(arns, arn) {
+			arns = append(arns, arn)
+		}
+	}
+	sds := map[string]*types.ServiceDeployment{}
+	for len(arns) > 0 {
+		n := min(describeServiceDeploymentsBatch, len(arns))
+		res, err := d.ecs.DescribeServiceDeployments(ctx, &ecs.DescribeServiceDeploymentsInput{ServiceDeploymentArns: arns[:n]})
+		if err != nil && !IsUnavailable(err) {
+			for _, a := range arns[:n] {
+				failed["sd:"+a] = err
+			}
+		}
+		if err == nil {
+			for j := range res.ServiceDeployments {
+				sd := &res.ServiceDeployments[j]
+				sds[aws.ToString(sd.ServiceDeploymentArn)] = sd
+			}
+		}
+		arns = arns[n:]
+	}
+	for _, r := range refs {
+		dep := deps[r.i]
+		key := r.cluster + "/" + r.service
+		if err := failed[key]; err != nil {
+			errs = multierror.Append(errs, wrap("status", dep.Target, dep.ID, err))
+			continue
+		}
+		svc := services[key]
+		if svc == nil || aws.ToString(svc.Status) == "INACTIVE" {
+			errs = multierror.Append(errs, wrap("status", dep.Target, dep.ID,
+				fmt.Errorf("%w: service %s in cluster %s", deploy.ErrNotFound, r.service, r.cluster)))
+			continue
+		}
+		var sd *types.ServiceDeployment
+		if r.det != nil {
+			if arn, _ := r.det.state(); arn != "" {
+				if err := failed["sd:"+arn]; err != nil {
+					errs = multierror.Append(errs, wrap("status", dep.Target, dep.ID, err))
+					continue
+				}
+				sd = sds[arn]
+			}
+		}
+		nd, err := d.evaluate(dep, r.det, svc, sd)
+		if err != nil {
+			errs = multierror.Append(errs, wrap("status", dep.Target, dep.ID, err))
+			continue
+		}
+		out[r.i] = nd
+	}
+	return out, errs.ErrorOrNil()
+}
+
+// evaluate turns what ECS said into the deployment's new snapshot.
+func (d *Driver) evaluate(dep *deploy.Deployment, det *deployment, svc *types.Service, sd *types.ServiceDeployment) (*deploy.Deployment, error) {
+	nd := dep.Clone()
+	ours, waitUntil := dep.To.ID, WaitStable
+	if det != nil {
+		ours, waitUntil = det.taskDef, det.waitUntil
+	} else {
+		own := deploymentByID(svc, dep.ID)
+		if own == nil {
+			return nil, fmt.Errorf("%w: service %s has no deployment %s", deploy.ErrNotFound, aws.ToString(svc.ServiceName), dep.ID)
+		}
+		ours = aws.ToString(own.TaskDefinition)
+	}
+	var v verdict
+	if sd != nil {
+		v = judgeServiceDeployment(sd, svc, dep.ID, ours, waitUntil)
+	} else {
+		v = judgeDeployments(svc, dep.ID, ours, waitUntil)
+	}
+	now := d.clock.Now()
+	nd.Status, nd.Percent, nd.Reason = v.status, v.percent, v.reason
+	nd.Step = stepOf(nd.Strategy, v.percent, v.status)
+	nd.UpdatedAt = now
+	if nd.Status.Terminal() && nd.EndedAt.IsZero() {
+		nd.EndedAt = now
+	}
+	nd.Messages = mergeMessages(nd.Messages, serviceMessages(svc, dep.CreatedAt))
+	if sd != nil {
+		nd.Messages = mergeMessages(nd.Messages, stageMessages(sd, now))
+	}
+	return nd, nil
+}
+
+// verdict is what a judge function concluded.
+type verdict struct {
+	status  deploy.Status
+	percent float64
+	reason  string
+}
+
+// stable reports whether the service runs ours alone and at its desired
+// count.
+func stable(svc *types.Service, ours string) bool {
+	if len(svc.Deployments) != 1 {
+		return false
+	}
+	p := svc.Deployments[0]
+	return aws.ToString(p.TaskDefinition) == ours && p.RunningCount == p.DesiredCount &&
+		(p.RolloutState == "" || p.RolloutState == types.DeploymentRolloutStateCompleted)
+}
+
+func runningPercent(dep *types.Deployment) float64 {
+	if dep.DesiredCount <= 0 {
+		return 100
+	}
+	p := float64(dep.RunningCount) / float64(dep.DesiredCount) * 100
+	return min(p, 100)
+}
+
+// judgeDeployments decides from DescribeServices alone (the fallback where
+// the service-deployments API is missing). ECS's circuit breaker rolls back
+// by making the previous task definition PRIMARY again: a deployment whose
+// PRIMARY is no longer ours is RolledBack, never Succeeded.
+func judgeDeployments(svc *types.Service, id, ours, waitUntil string) verdict {
+	own := deploymentByID(svc, id)
+	primary := primaryOf(svc)
+	primaryTD := ""
+	if primary != nil {
+		primaryTD = aws.ToString(primary.TaskDefinition)
+	}
+	if own != nil && own.RolloutState == types.DeploymentRolloutStateFailed {
+		reason := aws.ToString(own.RolloutStateReason)
+		if primary != nil && primaryTD != ours {
+			return verdict{deploy.StatusRolledBack, 0, "circuit breaker rolled back to " + labelOf(primaryTD) + ": " + reason}
+		}
+		return verdict{deploy.StatusFailed, runningPercent(own), reason}
+	}
+	if primary != nil && primaryTD != ours && (own == nil || own != primary) && aws.ToString(svc.TaskDefinition) != ours {
+		return verdict{deploy.StatusRolledBack, 0, fmt.Sprintf("the PRIMARY deployment runs %s, not %s", labelOf(primaryTD), labelOf(ours))}
+	}
+	if own == nil || aws.ToString(own.TaskDefinition) != ours {
+		if primary != nil && primaryTD == ours {
+			own = primary // Superseded by a deployment of the same task definition.
+		} else {
+			return verdict{deploy.StatusInProgress, 0, "ECS has not started a deployment of " + labelOf(ours) + " yet"}
+		}
+	}
+	pct := runningPercent(own)
+	switch {
+	case waitUntil == WaitDeployed && (own.RolloutState == types.DeploymentRolloutStateCompleted ||
+		own.RolloutState == "" && own.RunningCount == own.DesiredCount && own == primary):
+		return verdict{deploy.StatusSucceeded, 100, ""}
+	case waitUntil != WaitDeployed && stable(svc, ours):
+		return verdict{deploy.StatusSucceeded, 100, ""}
+	}
+	return verdict{deploy.StatusInProgress, pct, ""}
+}
+
+// judgeServiceDeployment decides from the ECS service deployment, with the
+// service for stability and the circuit-breaker check.
+func judgeServiceDeployment(sd *types.ServiceDeployment, svc *types.Service, id, ours, waitUntil string) verdict {
+	pct := 0.0
+	if t := sd.TargetServiceRevision; t != nil {
+		switch {
+		case t.RequestedProductionTrafficWeight != nil:
+			pct = *t.RequestedProductionTrafficWeight
+		case t.RequestedTaskCount > 0:
+			pct = min(100, float64(t.RunningTaskCount)/float64(t.RequestedTaskCount)*100)
+		}
+	}
+	why := func(base string) string {
+		var parts []string
+		if base != "" {
+			parts = append(parts, base)
+		}
+		if s := aws.ToString(sd.StatusReason); s != "" {
+			parts = append(parts, s)
+		}
+		if a := sd.Alarms; a != nil && len(a.TriggeredAlarmNames) > 0 {
+			parts = append(parts, "alarm "+strings.Join(a.TriggeredAlarmNames, ", ")+" triggered")
+		}
+		if cb := sd.DeploymentCircuitBreaker; cb != nil && cb.Status == types.ServiceDeploymentRollbackMonitorsStatusTriggered {
+			parts = append(parts, fmt.Sprintf("circuit breaker triggered (%d failed tasks)", cb.FailureCount))
+		}
+		if r := sd.Rollback; r != nil && aws.ToString(r.Reason) != "" && !contains(parts, aws.ToString(r.Reason)) {
+			parts = append(parts, aws.ToString(r.Reason))
+		}
+		return strings.Join(parts, "; ")
+	}
+	switch sd.Status {
+	case types.ServiceDeploymentStatusPending:
+		return verdict{deploy.StatusCreated, 0, ""}
+	case types.ServiceDeploymentStatusInProgress:
+		for _, h := range sd.LifecycleHookDetails {
+			if h.Status == types.DeploymentLifecycleHookStatusAwaitingAction {
+				return verdict{deploy.StatusReady, pct, "paused at " + string(sd.LifecycleStage) + " hook " + aws.ToString(h.HookId)}
+			}
+		}
+		if sd.LifecycleStage == types.ServiceDeploymentLifecycleStageBakeTime {
+			return verdict{deploy.StatusBaking, pct, ""}
+		}
+		return verdict{deploy.StatusInProgress, pct, ""}
+	case types.ServiceDeploymentStatusStopRequested, types.ServiceDeploymentStatusRollbackRequested,
+		types.ServiceDeploymentStatusRollbackInProgress:
+		return verdict{deploy.StatusInProgress, pct, why(strings.ToLower(strings.ReplaceAll(string(sd.Status), "_", " ")))}
+	case types.ServiceDeploymentStatusRollbackSuccessful:
+		return verdict{deploy.StatusRolledBack, 0, why("rolled back")}
+	case types.ServiceDeploymentStatusRollbackFailed:
+		return verdict{deploy.StatusFailed, pct, why("rollback failed")}
+	case types.ServiceDeploymentStatusStopped:
+		if cb := sd.DeploymentCircuitBreaker; cb != nil && cb.Status == types.ServiceDeploymentRollbackMonitorsStatusTriggered {
+			return verdict{deploy.StatusFailed, pct, why("")}
+		}
+		if a := sd.Alarms; a != nil && len(a.TriggeredAlarmNames) > 0 {
+			return verdict{deploy.StatusFailed, pct, why("")}
+		}
+		return verdict{deploy.StatusStopped, pct, why("stopped")}
+	case types.ServiceDeploymentStatusSuccessful:
+		// Never a success when ECS no longer runs ours.
+		if p := primaryOf(svc); p != nil && aws.ToString(p.TaskDefinition) != ours && aws.ToString(svc.TaskDefinition) != ours {
+			return verdict{deploy.StatusRolledBack, 0, "the PRIMARY deployment runs " + labelOf(aws.ToString(p.TaskDefinition))}
+		}
+		if waitUntil == WaitDeployed || stable(svc, ours) {
+			return verdict{deploy.StatusSucceeded, 100, ""}
+		}
+		return verdict{deploy.StatusInProgress, 100, "waiting for the service to be stable"}
+	}
+	return verdict{deploy.StatusInProgress, pct, "service deployment status " + string(sd.Status)}
+}
+
+// stepOf maps the traffic percentage onto the strategy's step index.
+func stepOf(s deploy.Strategy, pct float64, st deploy.Status) int {
+	steps := s.Normalized()
+	step := 0
+	for i, x := range steps {
+		if x.Kind == deploy.StepShift && pct >= x.Percent {
+			step = i
+			if st == deploy.StatusBaking && i+1 < len(steps) && steps[i+1].Kind == deploy.StepBake {
+				step = i + 1
+			}
+		}
+	}
+	return step
+}
+
+// serviceMessages returns the service events since since, oldest first.
+// ECS lists them newest first and keeps the last hundred.
+func serviceMessages(svc *types.Service, since time.Time) []deploy.Message {
+	var out []deploy.Message
+	for i := len(svc.Events) - 1; i >= 0; i-- {
+		e := svc.Events[i]
+		at := aws.ToTime(e.CreatedAt)
+		if !since.IsZero() && at.Before(since.Add(-time.Second)) {
+			continue
+		}
+		id := aws.ToString(e.Id)
+		if id == "" {
+			id = at.Format(time.RFC3339Nano) + " " + aws.ToString(e.Message)
+		}
+		out = append(out, deploy.Message{ID: "event:" + id, At: at, Text: aws.ToString(e.Message)})
+	}
+	return out
+}
+
+// stageMessages reports the service deployment's lifecycle stage, once per
+// stage and traffic weight.
+func stageMessages(sd *types.ServiceDeployment, now time.Time) []deploy.Message {
+	if sd.LifecycleStage == "" {
+		return nil
+	}
+	text := "lifecycle stage " + string(sd.LifecycleStage)
+	id := "stage:" + string(sd.LifecycleStage)
+	if t := sd.TargetServiceRevision; t != nil && t.RequestedProductionTrafficWeight != nil {
+		w := fmt.Sprint(*t.RequestedProductionTrafficWeight)
+		text += ", production traffic " + w + "%"
+		id += ":" + w
+	}
+	at := aws.ToTime(sd.UpdatedAt)
+	if at.IsZero() {
+		at = now
+	}
+	return []deploy.Message{{ID: id, At: at, Text: text}}
+}
+
+// mergeMessages appends the messages of add whose IDs old lacks.
+func mergeMessages(old, add []deploy.Message) []deploy.Message {
+	seen := make(map[string]bool, len(old))
+	for _, m := range old {
+		seen[m.ID] = true
+	}
+	for _, m := range add {
+		if !seen[m.ID] {
+			seen[m.ID] = true
+			old = append(old, m)
+		}
+	}
+	return old
+}
+
+// serviceDeploymentStatus maps a service deployment status onto the
+// engine's statuses.
+func serviceDeploymentStatus(s types.ServiceDeploymentStatus) deploy.Status {
+	switch s {
+	case types.ServiceDeploymentStatusPending:
+		return deploy.StatusCreated
+	case types.ServiceDeploymentStatusSuccessful:
+		return deploy.StatusSucceeded
+	case types.ServiceDeploymentStatusStopped:
+		return deploy.StatusStopped
+	case types.ServiceDeploymentStatusRollbackSuccessful:
+		return deploy.StatusRolledBack
+	case types.ServiceDeploymentStatusRollbackFailed:
+		return deploy.StatusFailed
+	}
+	return deploy.StatusInProgress
+}
+
+func firstTime(ts ...*time.Time) time.Time {
+	for _, t := range ts {
+		if t != nil && !t.IsZero() {
+			return *t
+		}
+	}
+	return time.Time{}
+}

@@ -1,0 +1,142 @@
+package ecs
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/switchyard/switchyard/deploy"
+)
+
+// deploymentConfig returns cur with the request's strategy, rollback policy,
+// bake time, alarms and hooks applied, and notes about roundings. cur is
+// not modified. A zero request strategy (no steps) keeps the service's own
+// strategy; an explicit all-at-once one is ROLLING (BLUE_GREEN with
+// o.BlueGreen). Strategies ECS cannot follow natively (approval steps,
+// uneven increments) are refused.
+func deploymentConfig(cur *types.DeploymentConfiguration, req deploy.Request, o DeployOptions) (*types.DeploymentConfiguration, []string, error) {
+	var dc types.DeploymentConfiguration
+	if cur != nil {
+		dc = *cur
+	}
+	var notes []string
+	minutes := func(field string, d time.Duration) (int32, error) {
+		if d < 0 {
+			return 0, deploy.Invalid(field, d.String(), "must not be negative")
+		}
+		m := int32(math.Ceil(d.Minutes()))
+		if m > 1440 {
+			return 0, deploy.Invalid(field, d.String(), "ECS allows at most 1440 minutes")
+		}
+		if time.Duration(m)*time.Minute != d {
+			notes = append(notes, fmt.Sprintf("%s %s rounded up to %d minute(s): ECS bakes in whole minutes", field, d, m))
+		}
+		return m, nil
+	}
+	if len(req.Strategy.Steps) > 0 || o.BlueGreen {
+		if err := req.Strategy.Validate(); err != nil {
+			return nil, nil, err
+		}
+		sh := req.Strategy.Shape()
+		switch sh.Kind {
+		case "all-at-once":
+			dc.Strategy = types.DeploymentStrategyRolling
+			if o.BlueGreen {
+				dc.Strategy = types.DeploymentStrategyBlueGreen
+			}
+			dc.CanaryConfiguration, dc.LinearConfiguration = nil, nil
+		case "canary":
+			if sh.Percent < 0.1 || sh.Percent > 100 {
+				return nil, nil, deploy.Invalid("strategy", req.Strategy.String(), "ECS canary percent must be 0.1..100")
+			}
+			m, err := minutes("strategy.canaryBake", sh.Interval)
+			if err != nil {
+				return nil, nil, err
+			}
+			dc.Strategy = types.DeploymentStrategyCanary
+			dc.CanaryConfiguration = &types.CanaryConfiguration{CanaryPercent: aws.Float64(sh.Percent), CanaryBakeTimeInMinutes: aws.Int32(m)}
+			dc.LinearConfiguration = nil
+		case "linear":
+			if sh.Percent < 3 || sh.Percent > 100 {
+				return nil, nil, deploy.Invalid("strategy", req.Strategy.String(), "ECS linear step percent must be 3..100")
+			}
+			m, err := minutes("strategy.stepBake", sh.Interval)
+			if err != nil {
+				return nil, nil, err
+			}
+			dc.Strategy = types.DeploymentStrategyLinear
+			dc.LinearConfiguration = &types.LinearConfiguration{StepPercent: aws.Float64(sh.Percent), StepBakeTimeInMinutes: aws.Int32(m)}
+			dc.CanaryConfiguration = nil
+		default:
+			return nil, nil, deploy.Invalid("strategy", req.Strategy.String(),
+				"ECS deploys rolling, blue/green, canary (P%, bake, 100%) or linear (P% every T); use a PAUSE hook for approvals")
+		}
+	}
+	if o.BakeTime > 0 {
+		m, err := minutes("bakeTime", o.BakeTime)
+		if err != nil {
+			return nil, nil, err
+		}
+		dc.BakeTimeInMinutes = aws.Int32(m)
+	}
+	if req.RollbackOn.Has(deploy.OnFailure) {
+		dc.DeploymentCircuitBreaker = &types.DeploymentCircuitBreaker{Enable: true, Rollback: true}
+	}
+	if len(o.Alarms) > 0 {
+		dc.Alarms = &types.DeploymentAlarms{
+			AlarmNames: append([]string(nil), o.Alarms...),
+			Enable:     true,
+			Rollback:   req.RollbackOn.Has(deploy.OnAlarm),
+		}
+	} else if dc.Alarms != nil && req.RollbackOn.Has(deploy.OnAlarm) && !dc.Alarms.Rollback {
+		a := *dc.Alarms
+		a.Rollback = true
+		dc.Alarms = &a
+	}
+	if o.Hooks != nil {
+		if dc.Strategy == "" || dc.Strategy == types.DeploymentStrategyRolling {
+			return nil, nil, deploy.Invalid("hooks", "", "lifecycle hooks need a blue/green, linear or canary strategy")
+		}
+		dc.LifecycleHooks = nil
+		for _, h := range o.Hooks {
+			lh := types.DeploymentLifecycleHook{TargetType: types.DeploymentLifecycleHookTargetTypeAwsLambda}
+			if h.Pause {
+				lh.TargetType = types.DeploymentLifecycleHookTargetTypePause
+			} else {
+				lh.HookTargetArn = aws.String(h.FunctionARN)
+				role := h.RoleARN
+				if role == "" {
+					role = o.HookRoleARN
+				}
+				lh.RoleArn = aws.String(role)
+			}
+			for _, s := range h.Stages {
+				lh.LifecycleStages = append(lh.LifecycleStages, types.DeploymentLifecycleHookStage(s))
+			}
+			dc.LifecycleHooks = append(dc.LifecycleHooks, lh)
+		}
+	}
+	return &dc, notes, nil
+}
+
+// strategyOf describes an ECS deployment configuration as an engine
+// strategy, for the deployments the driver reports.
+func strategyOf(dc *types.DeploymentConfiguration) deploy.Strategy {
+	if dc == nil {
+		return deploy.AllAtOnce()
+	}
+	switch dc.Strategy {
+	case types.DeploymentStrategyCanary:
+		if c := dc.CanaryConfiguration; c != nil && c.CanaryPercent != nil && *c.CanaryPercent < 100 {
+			return deploy.Canary(*c.CanaryPercent, time.Duration(aws.ToInt32(c.CanaryBakeTimeInMinutes))*time.Minute)
+		}
+	case types.DeploymentStrategyLinear:
+		if c := dc.LinearConfiguration; c != nil && c.StepPercent != nil && *c.StepPercent >= 1 {
+			return deploy.Linear(*c.StepPercent, time.Duration(aws.ToInt32(c.StepBakeTimeInMinutes))*time.Minute)
+		}
+	}
+	return deploy.AllAtOnce()
+}

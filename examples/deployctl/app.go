@@ -1,0 +1,201 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/switchyard/switchyard/deploy"
+	"github.com/switchyard/switchyard/platform"
+)
+
+// app holds the global flags and the output streams.
+type app struct {
+	region      string
+	profile     string
+	endpointURL string
+	output      string
+	timeout     time.Duration
+
+	stdout io.Writer
+	stderr io.Writer
+	mu     sync.Mutex
+}
+
+// usageError is bad command-line usage: exit status 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+// usagef returns a usageError.
+func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+
+// exitCode maps an error to deployctl's exit status.
+func exitCode(err error) int {
+	var ue usageError
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &ue), errors.Is(err, deploy.ErrInvalidRequest):
+		return 2
+	default:
+		return 1
+	}
+}
+
+// flags returns a flag set for a subcommand whose parse errors are usage
+// errors.
+func (a *app) flags(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet("deployctl "+name, flag.ContinueOnError)
+	fs.SetOutput(a.stderr)
+	return fs
+}
+
+// parse parses args and turns parse failures into usage errors.
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected argument %q", fs.Arg(0))
+	}
+	return nil
+}
+
+// awsConfig loads the AWS configuration the global flags describe.
+func (a *app) awsConfig(ctx context.Context) (aws.Config, error) {
+	return platform.LoadConfig(ctx, platform.ConfigOptions{Region: a.region, Profile: a.profile, EndpointURL: a.endpointURL})
+}
+
+// engine returns an engine for drv that prints progress as it happens.
+func (a *app) engine(drv deploy.Driver, opts deploy.Options) *deploy.Engine {
+	if opts.OnEvent == nil {
+		opts.OnEvent = a.printEvent
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	return deploy.New(drv, opts)
+}
+
+// printEvent writes one progress line (text) or one JSON object per event.
+func (a *app) printEvent(e deploy.Event) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.output == "json" {
+		b, _ := json.Marshal(struct {
+			Type string `json:"type"`
+			deploy.Event
+		}{"event", e})
+		fmt.Fprintln(a.stderr, string(b))
+		return
+	}
+	if e.Kind == deploy.EventPlanned {
+		return
+	}
+	line := fmt.Sprintf("%s  %-8s %s", e.Time.Format("15:04:05"), e.Kind, e.Target)
+	if e.Gate != "" {
+		line += " gate " + e.Gate + " (" + string(e.Phase) + ")"
+	}
+	if e.Message != "" {
+		line += ": " + e.Message
+	}
+	if e.Err != nil {
+		line += ": " + e.Err.Error()
+	}
+	fmt.Fprintln(a.stderr, line)
+}
+
+// print writes v as JSON, or text via the given function.
+func (a *app) print(v any, text func(w io.Writer)) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.output == "json" {
+		enc := json.NewEncoder(a.stdout)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(v)
+		return
+	}
+	text(a.stdout)
+}
+
+// printPlan shows a dry run.
+func (a *app) printPlan(p *deploy.Plan) {
+	a.print(p, func(w io.Writer) {
+		fmt.Fprint(w, p.String())
+		if len(p.Changes) == 0 {
+			fmt.Fprintln(w, "  no changes")
+		}
+	})
+}
+
+// printDeployment shows a deployment's outcome.
+func (a *app) printDeployment(d *deploy.Deployment) {
+	if d == nil {
+		return
+	}
+	a.print(d, func(w io.Writer) {
+		from := "(none)"
+		if d.From != nil {
+			from = d.From.String()
+		}
+		fmt.Fprintf(w, "%s %s: %s -> %s %s", d.ID, d.Target, from, d.To, d.Status)
+		if d.Reason != "" {
+			fmt.Fprintf(w, " (%s)", d.Reason)
+		}
+		if d.RollbackOf != "" {
+			fmt.Fprintf(w, " rollback of %s", d.RollbackOf)
+		}
+		if d.RolledBackBy != "" {
+			fmt.Fprintf(w, " rolled back by %s", d.RolledBackBy)
+		}
+		fmt.Fprintln(w)
+	})
+}
+
+// printHistory shows a target's revisions.
+func (a *app) printHistory(h []deploy.HistoryEntry) {
+	a.print(h, func(w io.Writer) {
+		for _, e := range h {
+			mark := " "
+			if e.Current {
+				mark = "*"
+			}
+			fmt.Fprintf(w, "%s %-40s %-10s %s %s\n", mark, e.Revision, e.Status, e.DeploymentID, e.At.Format("2006-01-02 15:04:05"))
+		}
+	})
+}
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (s *stringList) String() string { return strings.Join(*s, ",") }
+
+// Set appends one value.
+func (s *stringList) Set(v string) error {
+	if v == "" {
+		return errors.New("empty value")
+	}
+	*s = append(*s, v)
+	return nil
+}
+
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "(devel)"
+}

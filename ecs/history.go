@@ -95,8 +95,13 @@ func (d *Driver) serviceDeploymentHistory(ctx context.Context, cluster, service 
 			Status:       serviceDeploymentStatus(b.Status),
 			At:           firstTime(b.FinishedAt, b.StartedAt, b.CreatedAt),
 		}
-		if td == current && !currentSeen && !e.Status.Terminal() || td == current && !currentSeen && e.Status == deploy.StatusSucceeded {
+		switch {
+		case td == current && !currentSeen && (e.Status == deploy.StatusSucceeded || !e.Status.Terminal()):
 			e.Current, currentSeen = true, true
+		case e.Status == deploy.StatusSucceeded && familyOf(td) == familyOf(current) && revisionNumber(td) > revisionNumber(current):
+			// The service went back to an older revision since: this
+			// one was rolled back, so it is not known good.
+			e.Status = deploy.StatusRolledBack
 		}
 		h = append(h, e)
 	}

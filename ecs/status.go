@@ -243,12 +243,22 @@ func judgeDeployments(svc *types.Service, id, ours, waitUntil string) verdict {
 	if own != nil && own.RolloutState == types.DeploymentRolloutStateFailed {
 		reason := aws.ToString(own.RolloutStateReason)
 		if primary != nil && primaryTD != ours {
+			if !stable(svc, primaryTD) {
+				return verdict{deploy.StatusInProgress, 0, "rolling back to " + labelOf(primaryTD) + ": " + reason}
+			}
 			return verdict{deploy.StatusRolledBack, 0, "circuit breaker rolled back to " + labelOf(primaryTD) + ": " + reason}
 		}
 		return verdict{deploy.StatusFailed, runningPercent(own), reason}
 	}
 	if primary != nil && primaryTD != ours && (own == nil || own != primary) && aws.ToString(svc.TaskDefinition) != ours {
-		return verdict{deploy.StatusRolledBack, 0, fmt.Sprintf("the PRIMARY deployment runs %s, not %s", labelOf(primaryTD), labelOf(ours))}
+		if own != nil && !stable(svc, primaryTD) {
+			return verdict{deploy.StatusInProgress, 0, "rolling back to " + labelOf(primaryTD)}
+		}
+		reason := fmt.Sprintf("the PRIMARY deployment runs %s, not %s", labelOf(primaryTD), labelOf(ours))
+		if ev := failureEvent(svc, id); ev != "" {
+			reason += ": " + ev
+		}
+		return verdict{deploy.StatusRolledBack, 0, reason}
 	}
 	if own == nil || aws.ToString(own.TaskDefinition) != ours {
 		if primary != nil && primaryTD == ours {
@@ -434,4 +444,17 @@ func firstTime(ts ...*time.Time) time.Time {
 		}
 	}
 	return time.Time{}
+}
+
+// failureEvent returns the newest service event that names deployment id
+// and says it failed or rolled back.
+func failureEvent(svc *types.Service, id string) string {
+	for _, e := range svc.Events {
+		m := aws.ToString(e.Message)
+		l := strings.ToLower(m)
+		if id != "" && strings.Contains(m, id) && (strings.Contains(l, "fail") || strings.Contains(l, "roll")) {
+			return m
+		}
+	}
+	return ""
 }

@@ -154,6 +154,11 @@ func (d *Driver) familyHistory(ctx context.Context, svc *types.Service) ([]deplo
 		h = append(h, deploy.HistoryEntry{Revision: deploy.Revision{ID: current, Label: labelOf(current)},
 			Status: deploy.StatusSucceeded, Current: true})
 	}
+	for i := range h {
+		if p := primaryOf(svc); h[i].Current && p != nil && aws.ToString(p.TaskDefinition) == current {
+			h[i].DeploymentID = aws.ToString(p.Id)
+		}
+	}
 	sort.SliceStable(h, func(i, j int) bool { return revisionNumber(h[i].Revision.ID) > revisionNumber(h[j].Revision.ID) })
 	return h, nil
 }

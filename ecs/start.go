@@ -3,6 +3,7 @@ package ecs
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -26,6 +27,9 @@ type deployment struct {
 	waitUntil string
 	// codeDeployID is the CodeDeploy deployment of a CODE_DEPLOY service.
 	codeDeployID string
+	// ecsID is the ECS deployment ID (ecs-svc/...) in the service's
+	// deployments list.
+	ecsID string
 
 	mu sync.Mutex
 	// sdARN is the ECS service deployment, "" until known.
@@ -130,6 +134,7 @@ func (d *Driver) start(ctx context.Context, p *deploy.Plan, pl *plan) (*deploy.D
 	}
 	if primary != nil {
 		dep.ID = aws.ToString(primary.Id)
+		det.ecsID = dep.ID
 		if primary.CreatedAt != nil {
 			dep.CreatedAt = *primary.CreatedAt
 		}
@@ -144,6 +149,11 @@ func (d *Driver) start(ctx context.Context, p *deploy.Plan, pl *plan) (*deploy.D
 		dep.Target.Platform = Platform
 	}
 	d.resolveServiceDeployment(ctx, det, svc, dep.CreatedAt)
+	if arn, _ := det.state(); arn != "" {
+		// With the service-deployments API the deployment is known by
+		// its service deployment ARN, as History reports it.
+		dep.ID = arn
+	}
 	return dep, nil
 }
 
@@ -256,4 +266,9 @@ func deploymentByID(svc *types.Service, id string) *types.Deployment {
 		}
 	}
 	return nil
+}
+
+// isServiceDeploymentARN reports whether id is an ECS service deployment ARN.
+func isServiceDeploymentARN(id string) bool {
+	return strings.HasPrefix(id, "arn:") && strings.Contains(id, ":service-deployment/")
 }

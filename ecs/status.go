@@ -111,6 +111,9 @@ func (d *Driver) StatusMany(ctx context.Context, deps []*deploy.Deployment) ([]*
 	var arns []string
 	for _, r := range refs {
 		if r.det == nil {
+			if id := deps[r.i].ID; isServiceDeploymentARN(id) && !contains(arns, id) {
+				arns = append(arns, id)
+			}
 			continue
 		}
 		if arn, fb := r.det.state(); arn == "" && !fb {
@@ -151,6 +154,17 @@ func (d *Driver) StatusMany(ctx context.Context, deps []*deploy.Deployment) ([]*
 			continue
 		}
 		var sd *types.ServiceDeployment
+		if r.det == nil && isServiceDeploymentARN(dep.ID) {
+			if err := failed["sd:"+dep.ID]; err != nil {
+				errs = multierror.Append(errs, wrap("status", dep.Target, dep.ID, err))
+				continue
+			}
+			if sd = sds[dep.ID]; sd == nil {
+				errs = multierror.Append(errs, wrap("status", dep.Target, dep.ID,
+					fmt.Errorf("%w: service deployment %s", deploy.ErrNotFound, dep.ID)))
+				continue
+			}
+		}
 		if r.det != nil {
 			if arn, _ := r.det.state(); arn != "" {
 				if err := failed["sd:"+arn]; err != nil {
@@ -160,7 +174,7 @@ func (d *Driver) StatusMany(ctx context.Context, deps []*deploy.Deployment) ([]*
 				sd = sds[arn]
 			}
 		}
-		nd, err := d.evaluate(dep, r.det, svc, sd)
+		nd, err := d.evaluate(ctx, dep, r.det, svc, sd)
 		if err != nil {
 			errs = multierror.Append(errs, wrap("status", dep.Target, dep.ID, err))
 			continue
@@ -171,12 +185,21 @@ func (d *Driver) StatusMany(ctx context.Context, deps []*deploy.Deployment) ([]*
 }
 
 // evaluate turns what ECS said into the deployment's new snapshot.
-func (d *Driver) evaluate(dep *deploy.Deployment, det *deployment, svc *types.Service, sd *types.ServiceDeployment) (*deploy.Deployment, error) {
+func (d *Driver) evaluate(ctx context.Context, dep *deploy.Deployment, det *deployment, svc *types.Service, sd *types.ServiceDeployment) (*deploy.Deployment, error) {
 	nd := dep.Clone()
-	ours, waitUntil := dep.To.ID, WaitStable
-	if det != nil {
-		ours, waitUntil = det.taskDef, det.waitUntil
-	} else {
+	ours, waitUntil, ecsID := dep.To.ID, WaitStable, dep.ID
+	switch {
+	case det != nil:
+		ours, waitUntil, ecsID = det.taskDef, det.waitUntil, det.ecsID
+	case sd != nil:
+		if ours == "" {
+			td, err := d.revisionTaskDefinition(ctx, sd)
+			if err != nil {
+				return nil, err
+			}
+			ours = td
+		}
+	default:
 		own := deploymentByID(svc, dep.ID)
 		if own == nil {
 			return nil, fmt.Errorf("%w: service %s has no deployment %s", deploy.ErrNotFound, aws.ToString(svc.ServiceName), dep.ID)
@@ -185,9 +208,9 @@ func (d *Driver) evaluate(dep *deploy.Deployment, det *deployment, svc *types.Se
 	}
 	var v verdict
 	if sd != nil {
-		v = judgeServiceDeployment(sd, svc, dep.ID, ours, waitUntil)
+		v = judgeServiceDeployment(sd, svc, ecsID, ours, waitUntil)
 	} else {
-		v = judgeDeployments(svc, dep.ID, ours, waitUntil)
+		v = judgeDeployments(svc, ecsID, ours, waitUntil)
 	}
 	now := d.clock.Now()
 	nd.Status, nd.Percent, nd.Reason = v.status, v.percent, v.reason
@@ -457,4 +480,20 @@ func failureEvent(svc *types.Service, id string) string {
 		}
 	}
 	return ""
+}
+
+// revisionTaskDefinition returns the task definition of a service
+// deployment's target revision.
+func (d *Driver) revisionTaskDefinition(ctx context.Context, sd *types.ServiceDeployment) (string, error) {
+	if sd.TargetServiceRevision == nil || sd.TargetServiceRevision.Arn == nil {
+		return "", fmt.Errorf("%w: service deployment %s names no revision", deploy.ErrNotFound, aws.ToString(sd.ServiceDeploymentArn))
+	}
+	out, err := d.ecs.DescribeServiceRevisions(ctx, &ecs.DescribeServiceRevisionsInput{ServiceRevisionArns: []string{*sd.TargetServiceRevision.Arn}})
+	if err != nil {
+		return "", err
+	}
+	if len(out.ServiceRevisions) == 0 {
+		return "", fmt.Errorf("%w: service revision %s", deploy.ErrNotFound, *sd.TargetServiceRevision.Arn)
+	}
+	return aws.ToString(out.ServiceRevisions[0].TaskDefinition), nil
 }

@@ -14,10 +14,9 @@ import (
 // Stop stops an in-flight deployment. With the service-deployments API it
 // calls StopServiceDeployment (stop type ROLLBACK with o.Rollback, ABORT
 // without) and returns StopPending until ECS reports the deployment ended,
-// then StopSucceeded. Without that API, a stop with rollback updates the
-// service back to dep.From's task definition (once) and a stop without
-// rollback is refused with deploy.ErrCannotStop, since a rolling ECS
-// deployment cannot be frozen. A deployment that already ended gives
+// then StopSucceeded. Without that API, a stop updates the service back to
+// dep.From's task definition (once), with or without o.Rollback, since a
+// rolling ECS deployment cannot be frozen; a note event says so. A deployment that already ended gives
 // StopSucceeded, or ErrCannotStop when it succeeded.
 func (d *Driver) Stop(ctx context.Context, dep *deploy.Deployment, o deploy.StopOptions) (deploy.StopOutcome, error) {
 	out, err := d.stop(ctx, dep, o)
@@ -51,9 +50,12 @@ func (d *Driver) stop(ctx context.Context, dep *deploy.Deployment, o deploy.Stop
 		return deploy.StopSucceeded, nil
 	}
 	if det == nil {
-		det = &deployment{}
+		det = &deployment{ecsID: dep.ID}
 		det.cluster, det.service, _ = parseTarget(dep.Target)
 		det.taskDef = dep.To.ID
+		if isServiceDeploymentARN(dep.ID) {
+			det.sdARN, det.ecsID = dep.ID, ""
+		}
 	}
 	arn, fallback := det.state()
 	if arn != "" {
@@ -82,12 +84,8 @@ func (d *Driver) stop(ctx context.Context, dep *deploy.Deployment, o deploy.Stop
 		}
 	}
 	_ = fallback
-	// DescribeServices-only: roll back by redeploying the previous task
-	// definition.
-	if !o.Rollback {
-		return "", fmt.Errorf("%w: without the ECS service-deployments API an in-flight deployment can only be stopped by rolling it back",
-			deploy.ErrCannotStop)
-	}
+	// DescribeServices-only: ECS cannot freeze a rolling deployment, so a
+	// stop rolls back by redeploying the previous task definition.
 	if dep.From == nil || dep.From.ID == "" {
 		return "", fmt.Errorf("%w: nothing to roll back to: the service ran no earlier task definition", deploy.ErrCannotStop)
 	}
@@ -112,7 +110,11 @@ func (d *Driver) stop(ctx context.Context, dep *deploy.Deployment, o deploy.Stop
 	det.mu.Lock()
 	det.rollbackStarted = true
 	det.mu.Unlock()
-	deploy.NotifierFrom(ctx)(deploy.EventNote, "rolling back by updating the service to "+dep.From.String())
+	msg := "stopping by rolling back: updated the service to " + dep.From.String()
+	if !o.Rollback {
+		msg += " (without the service-deployments API ECS can only stop a deployment by rolling it back)"
+	}
+	deploy.NotifierFrom(ctx)(deploy.EventNote, msg)
 	return deploy.StopPending, nil
 }
 

@@ -1,0 +1,954 @@
+// Package codedeployfake is an in-memory CodeDeploy for driver tests. Fake
+// implements platform.CodeDeployAPI with the real SDK input and output types
+// and error types; its deployments move forward on a deploy.Clock, so a test
+// advances a fake clock and polls, and an hour-long canary runs in
+// milliseconds.
+//
+// A deployment goes Created -> InProgress -> (Ready, when the group waits
+// for ContinueDeployment) -> Succeeded, running the group's lifecycle events
+// on every target in lockstep: BeforeAllowTraffic, AllowTraffic,
+// AfterAllowTraffic for Lambda; the ECS blue/green events for ECS;
+// ApplicationStop ... ValidateService for Server. Each event takes
+// Options.StepDuration; AllowTraffic also lasts the bake time of the
+// deployment configuration (CodeDeployDefault.LambdaCanary10Percent5Minutes
+// holds 10% for five minutes), and the target's traffic weight follows the
+// configuration's steps. Failures are injected per lifecycle event, stops
+// can answer Pending first or be refused, and failed or stopped deployments
+// roll back automatically, as a new deployment, when the group or the
+// request says so.
+//
+// Every call is recorded (Calls, Mutations) so a test can assert that a dry
+// run made no mutating call.
+package codedeployfake
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
+	cdtypes "github.com/aws/aws-sdk-go-v2/service/codedeploy/types"
+
+	"github.com/switchyard/switchyard/deploy"
+)
+
+// LambdaEvents returns the lifecycle events of a Lambda deployment.
+func LambdaEvents() []string {
+	return []string{"BeforeAllowTraffic", "AllowTraffic", "AfterAllowTraffic"}
+}
+
+// ECSEvents returns the lifecycle events of an ECS blue/green deployment.
+func ECSEvents() []string {
+	return []string{"BeforeInstall", "Install", "AfterInstall", "AllowTestTraffic",
+		"AfterAllowTestTraffic", "BeforeAllowTraffic", "AllowTraffic", "AfterAllowTraffic"}
+}
+
+// ServerEvents returns the lifecycle events of an EC2/on-premises in-place
+// deployment.
+func ServerEvents() []string {
+	return []string{"ApplicationStop", "DownloadBundle", "BeforeInstall", "Install",
+		"AfterInstall", "ApplicationStart", "ValidateService"}
+}
+
+// Options configures a Fake. The zero value of each field means its
+// documented default.
+type Options struct {
+	// Clock drives the deployments. Default deploy.SystemClock{}; tests pass
+	// a fake clock.
+	Clock deploy.Clock
+	// StepDuration is how long each lifecycle event takes, and how long a
+	// deployment stays Created. Default one second.
+	StepDuration time.Duration
+	// PageSize is how many IDs the List calls return per page. Default 100.
+	PageSize int
+	// IDPrefix starts every deployment ID. Default "d-".
+	IDPrefix string
+}
+
+// Group is a deployment group known to the fake.
+type Group struct {
+	// Application and Name identify the group. Required.
+	Application string
+	Name        string
+	// ComputePlatform is Lambda, ECS or Server. Default Server.
+	ComputePlatform cdtypes.ComputePlatform
+	// Targets are the target IDs each deployment runs on: instance IDs for
+	// Server, "function:alias" for Lambda, "cluster:service" for ECS.
+	// Default one target named after the group.
+	Targets []string
+	// Events overrides the platform's lifecycle events.
+	Events []string
+	// ReadyBefore, when set, makes deployments wait in Ready before this
+	// lifecycle event (say "BeforeAllowTraffic" or "AllowTraffic") until
+	// ContinueDeployment, as blue/green deployments with a manual reroute
+	// do.
+	ReadyBefore string
+	// AutoRollback is the group's automatic rollback configuration; a
+	// deployment's own AutoRollbackConfiguration overrides it.
+	AutoRollback *cdtypes.AutoRollbackConfiguration
+	// Current is the revision the group runs before any deployment, which an
+	// automatic rollback of the first deployment returns to.
+	Current *cdtypes.RevisionLocation
+}
+
+// Call is one recorded API call.
+type Call struct {
+	// Op is the operation name, such as "CreateDeployment".
+	Op string
+	// Mutating is true for CreateDeployment, StopDeployment and
+	// ContinueDeployment.
+	Mutating bool
+	// Input is the input the call received (a pointer to the SDK input).
+	Input any
+}
+
+// Fake is an in-memory CodeDeploy. Its methods are safe for concurrent use.
+type Fake struct {
+	mu          sync.Mutex
+	opts        Options
+	groups      map[string]*Group
+	deps        map[string]*dep
+	order       []string
+	seq         int
+	calls       []Call
+	failNext    []failure
+	stopPending int
+	stopErr     error
+	errs        map[string][]error
+}
+
+type failure struct {
+	event, target string
+}
+
+type dep struct {
+	info      cdtypes.DeploymentInfo
+	group     *Group
+	events    []string
+	targets   []*target
+	strategy  deploy.Strategy
+	next      int       // index of the next event to begin
+	cur       int       // index of the running event, -1 if none
+	curStart  time.Time // when cur began
+	nextAt    time.Time // when the next transition happens; zero: waiting
+	fail      []failure
+	stopping  bool // a pending stop: stop when the running event ends
+	stopRoll  bool
+	stoppedBy string // "request", "alarm" or ""
+	waited    bool   // went through Ready already
+}
+
+type target struct {
+	id     string
+	status cdtypes.TargetStatus
+	events []cdtypes.LifecycleEvent
+	update time.Time
+}
+
+// New returns an empty fake.
+func New(opts Options) *Fake {
+	if opts.Clock == nil {
+		opts.Clock = deploy.SystemClock{}
+	}
+	if opts.StepDuration <= 0 {
+		opts.StepDuration = time.Second
+	}
+	if opts.PageSize <= 0 {
+		opts.PageSize = 100
+	}
+	if opts.IDPrefix == "" {
+		opts.IDPrefix = "d-"
+	}
+	return &Fake{opts: opts, groups: map[string]*Group{}, deps: map[string]*dep{}, errs: map[string][]error{}}
+}
+
+// AddGroup registers a deployment group (and its application).
+func (f *Fake) AddGroup(g Group) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if g.ComputePlatform == "" {
+		g.ComputePlatform = cdtypes.ComputePlatformServer
+	}
+	if len(g.Targets) == 0 {
+		g.Targets = []string{g.Name}
+	}
+	if len(g.Events) == 0 {
+		switch g.ComputePlatform {
+		case cdtypes.ComputePlatformLambda:
+			g.Events = LambdaEvents()
+		case cdtypes.ComputePlatformEcs:
+			g.Events = ECSEvents()
+		default:
+			g.Events = ServerEvents()
+		}
+	}
+	g.Targets = append([]string(nil), g.Targets...)
+	g.Events = append([]string(nil), g.Events...)
+	f.groups[g.Application+"/"+g.Name] = &g
+}
+
+// FailNext makes the next deployment created fail at lifecycle event event
+// on target (the first target when target is empty). Calls add up: each
+// makes one more future deployment fail.
+func (f *Fake) FailNext(event, target string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.failNext = append(f.failNext, failure{event, target})
+}
+
+// Fail makes deployment id fail at lifecycle event event on target (the
+// first target when empty), if that event has not run yet.
+func (f *Fake) Fail(id, event, target string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if d := f.deps[id]; d != nil {
+		d.fail = append(d.fail, failure{event, target})
+	}
+}
+
+// StopPending makes the next n StopDeployment calls that stop a live
+// deployment answer Pending: the deployment stops when its running
+// lifecycle event ends, and StopDeployment answers Succeeded once it has.
+func (f *Fake) StopPending(n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.stopPending = n
+}
+
+// RefuseStop makes every StopDeployment call fail with err (nil restores
+// normal stops). Use a CodeDeploy error type, such as
+// &types.UnsupportedActionForDeploymentTypeException{}.
+func (f *Fake) RefuseStop(err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.stopErr = err
+}
+
+// InjectError makes the next call of operation op return err (once per
+// InjectError call), for testing throttling and other transient failures.
+func (f *Fake) InjectError(op string, err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.errs[op] = append(f.errs[op], err)
+}
+
+// TriggerAlarm stops deployment id as an alarm does (ErrorInformation
+// ALARM_ACTIVE), rolling back when its rollback configuration includes
+// DEPLOYMENT_STOP_ON_ALARM. It does nothing to a completed deployment.
+func (f *Fake) TriggerAlarm(id, alarm string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	d := f.deps[id]
+	if d == nil {
+		return
+	}
+	now := f.opts.Clock.Now()
+	f.advance(d, now)
+	if terminal(d.info.Status) {
+		return
+	}
+	d.stoppedBy = "alarm"
+	f.end(d, now, cdtypes.DeploymentStatusStopped, cdtypes.ErrorCodeAlarmActive,
+		fmt.Sprintf("One or more alarms have been activated: %s", alarm),
+		rollbackOn(d, cdtypes.AutoRollbackEventDeploymentStopOnAlarm))
+}
+
+// Calls returns every call made so far, in order.
+func (f *Fake) Calls() []Call {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]Call(nil), f.calls...)
+}
+
+// Mutations counts the mutating calls made so far.
+func (f *Fake) Mutations() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, c := range f.calls {
+		if c.Mutating {
+			n++
+		}
+	}
+	return n
+}
+
+// Deployment returns a copy of deployment id's record as GetDeployment
+// would, after bringing it up to the clock's time.
+func (f *Fake) Deployment(id string) (cdtypes.DeploymentInfo, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	d := f.deps[id]
+	if d == nil {
+		return cdtypes.DeploymentInfo{}, false
+	}
+	f.advance(d, f.opts.Clock.Now())
+	return f.snapshot(d), true
+}
+
+func (f *Fake) record(op string, mutating bool, in any) error {
+	f.calls = append(f.calls, Call{Op: op, Mutating: mutating, Input: in})
+	if q := f.errs[op]; len(q) > 0 {
+		f.errs[op] = q[1:]
+		return q[0]
+	}
+	return nil
+}
+
+// CreateDeployment starts a deployment on a registered group. It refuses a
+// second live deployment on the same group with
+// DeploymentLimitExceededException, as CodeDeploy does.
+func (f *Fake) CreateDeployment(_ context.Context, in *codedeploy.CreateDeploymentInput, _ ...func(*codedeploy.Options)) (*codedeploy.CreateDeploymentOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.record("CreateDeployment", true, in); err != nil {
+		return nil, err
+	}
+	if aws.ToString(in.ApplicationName) == "" {
+		return nil, &cdtypes.ApplicationNameRequiredException{Message: aws.String("The minimum length of application name is 1.")}
+	}
+	if aws.ToString(in.DeploymentGroupName) == "" {
+		return nil, &cdtypes.DeploymentGroupNameRequiredException{Message: aws.String("The deployment group name is required.")}
+	}
+	if !f.hasApp(aws.ToString(in.ApplicationName)) {
+		return nil, &cdtypes.ApplicationDoesNotExistException{Message: aws.String("No application found for name: " + aws.ToString(in.ApplicationName))}
+	}
+	g := f.groups[aws.ToString(in.ApplicationName)+"/"+aws.ToString(in.DeploymentGroupName)]
+	if g == nil {
+		return nil, &cdtypes.DeploymentGroupDoesNotExistException{Message: aws.String("No deployment group found for name: " + aws.ToString(in.DeploymentGroupName))}
+	}
+	if in.Revision == nil {
+		return nil, &cdtypes.RevisionRequiredException{Message: aws.String("Revision is required")}
+	}
+	now := f.opts.Clock.Now()
+	for _, id := range f.order {
+		o := f.deps[id]
+		if o.group == g {
+			f.advance(o, now)
+			if !terminal(o.info.Status) {
+				return nil, &cdtypes.DeploymentLimitExceededException{Message: aws.String(
+					"The Deployment Group '" + g.Name + "' already has an active Deployment '" + id + "'")}
+			}
+		}
+	}
+	d := f.create(g, in, now, cdtypes.DeploymentCreatorUser)
+	if len(f.failNext) > 0 {
+		d.fail = append(d.fail, f.failNext[0])
+		f.failNext = f.failNext[1:]
+	}
+	return &codedeploy.CreateDeploymentOutput{DeploymentId: d.info.DeploymentId}, nil
+}
+
+func (f *Fake) hasApp(app string) bool {
+	for _, g := range f.groups {
+		if g.Application == app {
+			return true
+		}
+	}
+	return false
+}
+
+func (f *Fake) create(g *Group, in *codedeploy.CreateDeploymentInput, now time.Time, creator cdtypes.DeploymentCreator) *dep {
+	f.seq++
+	id := f.opts.IDPrefix + strconv.Itoa(f.seq)
+	cfg := aws.ToString(in.DeploymentConfigName)
+	if cfg == "" {
+		switch g.ComputePlatform {
+		case cdtypes.ComputePlatformLambda:
+			cfg = "CodeDeployDefault.LambdaAllAtOnce"
+		case cdtypes.ComputePlatformEcs:
+			cfg = "CodeDeployDefault.ECSAllAtOnce"
+		default:
+			cfg = "CodeDeployDefault.OneAtATime"
+		}
+	}
+	strategy, err := deploy.ParseStrategy(cfg)
+	if err != nil {
+		strategy = deploy.AllAtOnce()
+	}
+	d := &dep{
+		group:    g,
+		events:   g.Events,
+		strategy: strategy,
+		cur:      -1,
+		nextAt:   now.Add(f.opts.StepDuration),
+	}
+	d.info = cdtypes.DeploymentInfo{
+		DeploymentId:              aws.String(id),
+		ApplicationName:           in.ApplicationName,
+		DeploymentGroupName:       in.DeploymentGroupName,
+		DeploymentConfigName:      aws.String(cfg),
+		ComputePlatform:           g.ComputePlatform,
+		Status:                    cdtypes.DeploymentStatusCreated,
+		CreateTime:                aws.Time(now),
+		Creator:                   creator,
+		Description:               in.Description,
+		Revision:                  in.Revision,
+		PreviousRevision:          f.lastGood(g),
+		AutoRollbackConfiguration: in.AutoRollbackConfiguration,
+		DeploymentOverview:        &cdtypes.DeploymentOverview{},
+	}
+	if d.info.AutoRollbackConfiguration == nil {
+		d.info.AutoRollbackConfiguration = g.AutoRollback
+	}
+	for _, tid := range g.Targets {
+		t := &target{id: tid, status: cdtypes.TargetStatusPending, update: now}
+		for _, e := range d.events {
+			t.events = append(t.events, cdtypes.LifecycleEvent{
+				LifecycleEventName: aws.String(e), Status: cdtypes.LifecycleEventStatusPending,
+			})
+		}
+		d.targets = append(d.targets, t)
+	}
+	f.deps[id] = d
+	f.order = append(f.order, id)
+	return d
+}
+
+// lastGood is the revision of the group's newest succeeded deployment, or
+// the group's seeded current revision.
+func (f *Fake) lastGood(g *Group) *cdtypes.RevisionLocation {
+	for i := len(f.order) - 1; i >= 0; i-- {
+		o := f.deps[f.order[i]]
+		if o.group == g && o.info.Status == cdtypes.DeploymentStatusSucceeded {
+			return o.info.Revision
+		}
+	}
+	return g.Current
+}
+
+func terminal(s cdtypes.DeploymentStatus) bool {
+	switch s {
+	case cdtypes.DeploymentStatusSucceeded, cdtypes.DeploymentStatusFailed, cdtypes.DeploymentStatusStopped:
+		return true
+	}
+	return false
+}
+
+// eventDuration is how long lifecycle event i lasts: AllowTraffic also
+// holds the strategy's bake time.
+func (f *Fake) eventDuration(d *dep, i int) time.Duration {
+	if d.events[i] == "AllowTraffic" {
+		return f.opts.StepDuration + d.strategy.TotalBake()
+	}
+	return f.opts.StepDuration
+}
+
+// advance applies every transition due by now, in time order.
+func (f *Fake) advance(d *dep, now time.Time) {
+	for !terminal(d.info.Status) && !d.nextAt.IsZero() && !d.nextAt.After(now) {
+		at := d.nextAt
+		if d.info.Status == cdtypes.DeploymentStatusCreated {
+			d.info.Status = cdtypes.DeploymentStatusInProgress
+			d.info.StartTime = aws.Time(at)
+			for _, t := range d.targets {
+				t.status, t.update = cdtypes.TargetStatusInProgress, at
+			}
+			f.begin(d, at)
+			continue
+		}
+		// The running event ends at 'at'.
+		i := d.cur
+		failed := ""
+		for _, fl := range d.fail {
+			if fl.event == d.events[i] {
+				failed = fl.target
+				if failed == "" {
+					failed = d.targets[0].id
+				}
+			}
+		}
+		for _, t := range d.targets {
+			e := &t.events[i]
+			e.EndTime = aws.Time(at)
+			t.update = at
+			if t.id == failed {
+				e.Status = cdtypes.LifecycleEventStatusFailed
+				e.Diagnostics = &cdtypes.Diagnostics{ErrorCode: cdtypes.LifecycleErrorCodeScriptFailed,
+					Message:    aws.String("Script at specified location: " + d.events[i] + " run failed with exit code 1"),
+					ScriptName: aws.String("hooks/" + d.events[i]), LogTail: aws.String("[stderr] injected failure")}
+			} else {
+				e.Status = cdtypes.LifecycleEventStatusSucceeded
+				e.Diagnostics = &cdtypes.Diagnostics{ErrorCode: cdtypes.LifecycleErrorCodeSuccess,
+					Message: aws.String("Succeeded")}
+			}
+		}
+		d.cur = -1
+		if failed != "" {
+			code := cdtypes.ErrorCodeHealthConstraints
+			if d.group.ComputePlatform != cdtypes.ComputePlatformServer {
+				code = cdtypes.ErrorCodeHookExecutionFailure
+			}
+			f.end(d, at, cdtypes.DeploymentStatusFailed, code,
+				fmt.Sprintf("lifecycle event %s failed on %s", d.events[i], failed),
+				rollbackOn(d, cdtypes.AutoRollbackEventDeploymentFailure))
+			return
+		}
+		if d.stopping {
+			d.stoppedBy = "request"
+			f.end(d, at, cdtypes.DeploymentStatusStopped, cdtypes.ErrorCodeManualStop,
+				"The deployment was stopped by the user.", d.stopRoll)
+			return
+		}
+		if d.next >= len(d.events) {
+			f.succeed(d, at)
+			return
+		}
+		if d.group.ReadyBefore != "" && d.events[d.next] == d.group.ReadyBefore &&
+			d.info.Status != cdtypes.DeploymentStatusReady && !d.waited {
+			d.info.Status = cdtypes.DeploymentStatusReady
+			for _, t := range d.targets {
+				t.status, t.update = cdtypes.TargetStatusReady, at
+			}
+			d.nextAt = time.Time{}
+			return
+		}
+		f.begin(d, at)
+	}
+}
+
+// begin starts event d.next at time at.
+func (f *Fake) begin(d *dep, at time.Time) {
+	i := d.next
+	d.next++
+	d.cur = i
+	d.curStart = at
+	for _, t := range d.targets {
+		t.events[i].Status = cdtypes.LifecycleEventStatusInProgress
+		t.events[i].StartTime = aws.Time(at)
+		t.status, t.update = cdtypes.TargetStatusInProgress, at
+	}
+	d.nextAt = at.Add(f.eventDuration(d, i))
+}
+
+func (f *Fake) succeed(d *dep, at time.Time) {
+	d.info.Status = cdtypes.DeploymentStatusSucceeded
+	d.info.CompleteTime = aws.Time(at)
+	d.nextAt = time.Time{}
+	for _, t := range d.targets {
+		t.status, t.update = cdtypes.TargetStatusSucceeded, at
+	}
+}
+
+// end finishes d as Failed or Stopped at time at, skipping the events that
+// have not run, and starts a rollback deployment when rollback is true.
+func (f *Fake) end(d *dep, at time.Time, status cdtypes.DeploymentStatus, code cdtypes.ErrorCode, msg string, rollback bool) {
+	d.info.Status = status
+	d.info.CompleteTime = aws.Time(at)
+	d.info.ErrorInformation = &cdtypes.ErrorInformation{Code: code, Message: aws.String(msg)}
+	d.nextAt = time.Time{}
+	for _, t := range d.targets {
+		failed := false
+		for j := range t.events {
+			e := &t.events[j]
+			switch e.Status {
+			case cdtypes.LifecycleEventStatusPending:
+				e.Status = cdtypes.LifecycleEventStatusSkipped
+			case cdtypes.LifecycleEventStatusInProgress:
+				e.Status = cdtypes.LifecycleEventStatusFailed
+				e.EndTime = aws.Time(at)
+				e.Diagnostics = &cdtypes.Diagnostics{ErrorCode: cdtypes.LifecycleErrorCodeUnknownError, Message: aws.String(msg)}
+				failed = true
+			case cdtypes.LifecycleEventStatusFailed:
+				failed = true
+			}
+		}
+		switch {
+		case failed:
+			t.status = cdtypes.TargetStatusFailed
+		case t.status == cdtypes.TargetStatusSucceeded:
+		default:
+			t.status = cdtypes.TargetStatusSkipped
+		}
+		t.update = at
+	}
+	d.cur = -1
+	// CodeDeploy does not roll back a rollback.
+	if !rollback || d.info.Creator == cdtypes.DeploymentCreatorCodeDeployRollback {
+		return
+	}
+	prev := d.info.PreviousRevision
+	if prev == nil {
+		d.info.RollbackInfo = &cdtypes.RollbackInfo{RollbackMessage: aws.String(
+			"Automatic rollback not performed: no last known good revision")}
+		return
+	}
+	rb := f.create(d.group, &codedeploy.CreateDeploymentInput{
+		ApplicationName:      d.info.ApplicationName,
+		DeploymentGroupName:  d.info.DeploymentGroupName,
+		DeploymentConfigName: d.info.DeploymentConfigName,
+		Revision:             prev,
+	}, at, cdtypes.DeploymentCreatorCodeDeployRollback)
+	// A rollback returns traffic at once: all at once, no bake.
+	rb.strategy = deploy.AllAtOnce()
+	rb.info.PreviousRevision = d.info.Revision
+	rb.info.RollbackInfo = &cdtypes.RollbackInfo{
+		RollbackTriggeringDeploymentId: d.info.DeploymentId,
+		RollbackMessage:                aws.String("Rollback of deployment " + aws.ToString(d.info.DeploymentId)),
+	}
+	d.info.RollbackInfo = &cdtypes.RollbackInfo{
+		RollbackDeploymentId: rb.info.DeploymentId,
+		RollbackMessage:      aws.String("Deployment rolled back by " + aws.ToString(rb.info.DeploymentId)),
+	}
+}
+
+// rollbackOn reports whether d's rollback configuration covers event.
+func rollbackOn(d *dep, event cdtypes.AutoRollbackEvent) bool {
+	c := d.info.AutoRollbackConfiguration
+	if c == nil || !c.Enabled {
+		return false
+	}
+	for _, e := range c.Events {
+		if e == event {
+			return true
+		}
+	}
+	return false
+}
+
+// snapshot builds the DeploymentInfo of d as of its last advance.
+func (f *Fake) snapshot(d *dep) cdtypes.DeploymentInfo {
+	info := d.info
+	o := &cdtypes.DeploymentOverview{}
+	for _, t := range d.targets {
+		switch t.status {
+		case cdtypes.TargetStatusPending:
+			o.Pending++
+		case cdtypes.TargetStatusInProgress:
+			o.InProgress++
+		case cdtypes.TargetStatusSucceeded:
+			o.Succeeded++
+		case cdtypes.TargetStatusFailed:
+			o.Failed++
+		case cdtypes.TargetStatusSkipped:
+			o.Skipped++
+		case cdtypes.TargetStatusReady:
+			o.Ready++
+		}
+	}
+	info.DeploymentOverview = o
+	if d.info.RollbackInfo != nil {
+		ri := *d.info.RollbackInfo
+		info.RollbackInfo = &ri
+	}
+	if d.info.ErrorInformation != nil {
+		ei := *d.info.ErrorInformation
+		info.ErrorInformation = &ei
+	}
+	return info
+}
+
+// weight is the share of traffic (0..1) on the new revision at time now.
+func (f *Fake) weight(d *dep, now time.Time) float64 {
+	switch d.info.Status {
+	case cdtypes.DeploymentStatusSucceeded:
+		return 1
+	case cdtypes.DeploymentStatusFailed, cdtypes.DeploymentStatusStopped:
+		return 0
+	}
+	allow := -1
+	for i, e := range d.events {
+		if e == "AllowTraffic" {
+			allow = i
+		}
+	}
+	switch {
+	case allow < 0:
+		return 0
+	case d.cur == allow:
+		w, elapsed := 0.0, now.Sub(d.curStart)
+		var t time.Duration
+		for _, st := range d.strategy.Normalized() {
+			switch st.Kind {
+			case deploy.StepShift:
+				if t <= elapsed {
+					w = st.Percent / 100
+				}
+			case deploy.StepBake:
+				t += st.Duration
+			}
+		}
+		if elapsed >= f.eventDuration(d, allow) {
+			return 1
+		}
+		return w
+	case d.next > allow:
+		return 1
+	}
+	return 0
+}
+
+// GetDeployment returns a deployment's record.
+func (f *Fake) GetDeployment(_ context.Context, in *codedeploy.GetDeploymentInput, _ ...func(*codedeploy.Options)) (*codedeploy.GetDeploymentOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.record("GetDeployment", false, in); err != nil {
+		return nil, err
+	}
+	d, err := f.lookup(in.DeploymentId)
+	if err != nil {
+		return nil, err
+	}
+	info := f.snapshot(d)
+	return &codedeploy.GetDeploymentOutput{DeploymentInfo: &info}, nil
+}
+
+func (f *Fake) lookup(id *string) (*dep, error) {
+	if aws.ToString(id) == "" {
+		return nil, &cdtypes.DeploymentIdRequiredException{Message: aws.String("At least one deployment ID must be specified.")}
+	}
+	d := f.deps[aws.ToString(id)]
+	if d == nil {
+		return nil, &cdtypes.DeploymentDoesNotExistException{Message: aws.String("The deployment " + aws.ToString(id) + " could not be found.")}
+	}
+	f.advance(d, f.opts.Clock.Now())
+	return d, nil
+}
+
+// StopDeployment stops a live deployment (Succeeded), or answers Pending
+// under StopPending, or fails with RefuseStop's error. A completed
+// deployment gives DeploymentAlreadyCompletedException, except one stopped
+// by a request, which answers Succeeded again.
+func (f *Fake) StopDeployment(_ context.Context, in *codedeploy.StopDeploymentInput, _ ...func(*codedeploy.Options)) (*codedeploy.StopDeploymentOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.record("StopDeployment", true, in); err != nil {
+		return nil, err
+	}
+	d, err := f.lookup(in.DeploymentId)
+	if err != nil {
+		return nil, err
+	}
+	if f.stopErr != nil {
+		return nil, f.stopErr
+	}
+	now := f.opts.Clock.Now()
+	if terminal(d.info.Status) {
+		if d.info.Status == cdtypes.DeploymentStatusStopped && d.stoppedBy == "request" {
+			return &codedeploy.StopDeploymentOutput{Status: cdtypes.StopStatusSucceeded,
+				StatusMessage: aws.String("Deployment stopped")}, nil
+		}
+		return nil, &cdtypes.DeploymentAlreadyCompletedException{Message: aws.String(
+			"Deployment " + aws.ToString(in.DeploymentId) + " has already completed with status " + string(d.info.Status))}
+	}
+	rollback := rollbackOn(d, cdtypes.AutoRollbackEventDeploymentStopOnRequest)
+	if in.AutoRollbackEnabled != nil {
+		rollback = *in.AutoRollbackEnabled
+	}
+	if d.stopping {
+		return &codedeploy.StopDeploymentOutput{Status: cdtypes.StopStatusPending,
+			StatusMessage: aws.String("Deployment is stopping")}, nil
+	}
+	if f.stopPending > 0 && d.cur >= 0 {
+		f.stopPending--
+		d.stopping, d.stopRoll = true, rollback
+		return &codedeploy.StopDeploymentOutput{Status: cdtypes.StopStatusPending,
+			StatusMessage: aws.String("Deployment is stopping; lifecycle events are still running")}, nil
+	}
+	d.stoppedBy = "request"
+	f.end(d, now, cdtypes.DeploymentStatusStopped, cdtypes.ErrorCodeManualStop, "The deployment was stopped by the user.", rollback)
+	return &codedeploy.StopDeploymentOutput{Status: cdtypes.StopStatusSucceeded, StatusMessage: aws.String("Deployment stopped")}, nil
+}
+
+// ContinueDeployment lets a deployment waiting in Ready go on. Other
+// deployments give DeploymentIsNotInReadyStateException (or
+// DeploymentAlreadyCompletedException); a wait type other than READY_WAIT
+// gives InvalidDeploymentWaitTypeException.
+func (f *Fake) ContinueDeployment(_ context.Context, in *codedeploy.ContinueDeploymentInput, _ ...func(*codedeploy.Options)) (*codedeploy.ContinueDeploymentOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.record("ContinueDeployment", true, in); err != nil {
+		return nil, err
+	}
+	d, err := f.lookup(in.DeploymentId)
+	if err != nil {
+		return nil, err
+	}
+	if in.DeploymentWaitType != "" && in.DeploymentWaitType != cdtypes.DeploymentWaitTypeReadyWait {
+		return nil, &cdtypes.InvalidDeploymentWaitTypeException{Message: aws.String("wait type " + string(in.DeploymentWaitType) + " is not supported")}
+	}
+	if terminal(d.info.Status) {
+		return nil, &cdtypes.DeploymentAlreadyCompletedException{Message: aws.String("The deployment has already completed.")}
+	}
+	if d.info.Status != cdtypes.DeploymentStatusReady {
+		return nil, &cdtypes.DeploymentIsNotInReadyStateException{Message: aws.String(
+			"The deployment " + aws.ToString(in.DeploymentId) + " is not in the Ready state: " + string(d.info.Status))}
+	}
+	now := f.opts.Clock.Now()
+	d.info.Status = cdtypes.DeploymentStatusInProgress
+	d.waited = true
+	f.begin(d, now)
+	return &codedeploy.ContinueDeploymentOutput{}, nil
+}
+
+// ListDeploymentTargets lists a deployment's target IDs, PageSize at a time.
+func (f *Fake) ListDeploymentTargets(_ context.Context, in *codedeploy.ListDeploymentTargetsInput, _ ...func(*codedeploy.Options)) (*codedeploy.ListDeploymentTargetsOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.record("ListDeploymentTargets", false, in); err != nil {
+		return nil, err
+	}
+	d, err := f.lookup(in.DeploymentId)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(d.targets))
+	for i, t := range d.targets {
+		ids[i] = t.id
+	}
+	page, next, err := f.page(ids, in.NextToken)
+	if err != nil {
+		return nil, err
+	}
+	return &codedeploy.ListDeploymentTargetsOutput{TargetIds: page, NextToken: next}, nil
+}
+
+func (f *Fake) page(ids []string, token *string) ([]string, *string, error) {
+	start := 0
+	if tok := aws.ToString(token); tok != "" {
+		n, err := strconv.Atoi(tok)
+		if err != nil || n < 0 || n > len(ids) {
+			return nil, nil, &cdtypes.InvalidNextTokenException{Message: aws.String("The next token is invalid.")}
+		}
+		start = n
+	}
+	end := min(start+f.opts.PageSize, len(ids))
+	var next *string
+	if end < len(ids) {
+		next = aws.String(strconv.Itoa(end))
+	}
+	return append([]string(nil), ids[start:end]...), next, nil
+}
+
+// BatchGetDeploymentTargets returns up to 25 targets of a deployment, typed
+// by the group's compute platform, with their lifecycle events.
+func (f *Fake) BatchGetDeploymentTargets(_ context.Context, in *codedeploy.BatchGetDeploymentTargetsInput, _ ...func(*codedeploy.Options)) (*codedeploy.BatchGetDeploymentTargetsOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.record("BatchGetDeploymentTargets", false, in); err != nil {
+		return nil, err
+	}
+	d, err := f.lookup(in.DeploymentId)
+	if err != nil {
+		return nil, err
+	}
+	if len(in.TargetIds) > 25 {
+		return nil, &cdtypes.DeploymentTargetListSizeExceededException{Message: aws.String("at most 25 targets")}
+	}
+	now := f.opts.Clock.Now()
+	w := f.weight(d, now)
+	out := &codedeploy.BatchGetDeploymentTargetsOutput{}
+	for _, id := range in.TargetIds {
+		var t *target
+		for _, x := range d.targets {
+			if x.id == id {
+				t = x
+			}
+		}
+		if t == nil {
+			return nil, &cdtypes.DeploymentTargetDoesNotExistException{Message: aws.String("target " + id + " not found")}
+		}
+		out.DeploymentTargets = append(out.DeploymentTargets, f.targetRecord(d, t, w))
+	}
+	return out, nil
+}
+
+func (f *Fake) targetRecord(d *dep, t *target, w float64) cdtypes.DeploymentTarget {
+	events := append([]cdtypes.LifecycleEvent(nil), t.events...)
+	switch d.group.ComputePlatform {
+	case cdtypes.ComputePlatformLambda:
+		return cdtypes.DeploymentTarget{DeploymentTargetType: cdtypes.DeploymentTargetTypeLambdaTarget,
+			LambdaTarget: &cdtypes.LambdaTarget{
+				DeploymentId: d.info.DeploymentId, TargetId: aws.String(t.id), TargetArn: aws.String(t.id),
+				Status: t.status, LastUpdatedAt: aws.Time(t.update), LifecycleEvents: events,
+				LambdaFunctionInfo: &cdtypes.LambdaFunctionInfo{FunctionName: aws.String(t.id), TargetVersionWeight: w},
+			}}
+	case cdtypes.ComputePlatformEcs:
+		return cdtypes.DeploymentTarget{DeploymentTargetType: cdtypes.DeploymentTargetTypeEcsTarget,
+			EcsTarget: &cdtypes.ECSTarget{
+				DeploymentId: d.info.DeploymentId, TargetId: aws.String(t.id), TargetArn: aws.String(t.id),
+				Status: t.status, LastUpdatedAt: aws.Time(t.update), LifecycleEvents: events,
+				TaskSetsInfo: []cdtypes.ECSTaskSet{
+					{Identifer: aws.String("ecs-svc/blue"), TaskSetLabel: cdtypes.TargetLabelBlue, TrafficWeight: 100 - w*100},
+					{Identifer: aws.String("ecs-svc/green"), TaskSetLabel: cdtypes.TargetLabelGreen, TrafficWeight: w * 100},
+				},
+			}}
+	}
+	return cdtypes.DeploymentTarget{DeploymentTargetType: cdtypes.DeploymentTargetTypeInstanceTarget,
+		InstanceTarget: &cdtypes.InstanceTarget{
+			DeploymentId: d.info.DeploymentId, TargetId: aws.String(t.id),
+			TargetArn: aws.String("arn:aws:ec2:us-east-1:123456789012:instance/" + t.id),
+			Status:    t.status, LastUpdatedAt: aws.Time(t.update), LifecycleEvents: events,
+		}}
+}
+
+// ListDeployments lists a group's deployment IDs, newest first, PageSize at
+// a time, filtered by IncludeOnlyStatuses.
+func (f *Fake) ListDeployments(_ context.Context, in *codedeploy.ListDeploymentsInput, _ ...func(*codedeploy.Options)) (*codedeploy.ListDeploymentsOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.record("ListDeployments", false, in); err != nil {
+		return nil, err
+	}
+	app, group := aws.ToString(in.ApplicationName), aws.ToString(in.DeploymentGroupName)
+	if app != "" && !f.hasApp(app) {
+		return nil, &cdtypes.ApplicationDoesNotExistException{Message: aws.String("No application found for name: " + app)}
+	}
+	if group != "" && f.groups[app+"/"+group] == nil {
+		return nil, &cdtypes.DeploymentGroupDoesNotExistException{Message: aws.String("No deployment group found for name: " + group)}
+	}
+	now := f.opts.Clock.Now()
+	// Advancing may start rollback deployments, so advance first, then list.
+	for i := 0; i < len(f.order); i++ {
+		f.advance(f.deps[f.order[i]], now)
+	}
+	var ids []string
+	for i := len(f.order) - 1; i >= 0; i-- {
+		d := f.deps[f.order[i]]
+		if (app != "" && d.group.Application != app) || (group != "" && d.group.Name != group) {
+			continue
+		}
+		if len(in.IncludeOnlyStatuses) > 0 {
+			keep := false
+			for _, s := range in.IncludeOnlyStatuses {
+				keep = keep || s == d.info.Status
+			}
+			if !keep {
+				continue
+			}
+		}
+		ids = append(ids, f.order[i])
+	}
+	page, next, err := f.page(ids, in.NextToken)
+	if err != nil {
+		return nil, err
+	}
+	return &codedeploy.ListDeploymentsOutput{Deployments: page, NextToken: next}, nil
+}
+
+// BatchGetDeployments returns up to 25 deployment records; unknown IDs are
+// left out.
+func (f *Fake) BatchGetDeployments(_ context.Context, in *codedeploy.BatchGetDeploymentsInput, _ ...func(*codedeploy.Options)) (*codedeploy.BatchGetDeploymentsOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.record("BatchGetDeployments", false, in); err != nil {
+		return nil, err
+	}
+	if len(in.DeploymentIds) > 25 {
+		return nil, &cdtypes.BatchLimitExceededException{Message: aws.String("The maximum number of names or IDs allowed for this request (25) was exceeded.")}
+	}
+	out := &codedeploy.BatchGetDeploymentsOutput{}
+	now := f.opts.Clock.Now()
+	for _, id := range in.DeploymentIds {
+		d := f.deps[id]
+		if d == nil {
+			continue
+		}
+		f.advance(d, now)
+		out.DeploymentsInfo = append(out.DeploymentsInfo, f.snapshot(d))
+	}
+	return out, nil
+}

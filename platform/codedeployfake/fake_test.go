@@ -1,0 +1,112 @@
+package codedeployfake_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
+	cdtypes "github.com/aws/aws-sdk-go-v2/service/codedeploy/types"
+
+	"github.com/switchyard/switchyard/platform"
+	"github.com/switchyard/switchyard/platform/codedeployfake"
+)
+
+var _ platform.CodeDeployAPI = (*codedeployfake.Fake)(nil)
+
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) After(d time.Duration) <-chan time.Time {
+	ch := make(chan time.Time, 1)
+	ch <- c.Now().Add(d)
+	return ch
+}
+func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
+
+func TestFakeProgressAndRecording(t *testing.T) {
+	clk := &clock{now: time.Unix(1_700_000_000, 0).UTC()}
+	f := codedeployfake.New(codedeployfake.Options{Clock: clk, StepDuration: time.Minute, PageSize: 1})
+	f.AddGroup(codedeployfake.Group{Application: "a", Name: "g", Targets: []string{"i-1", "i-2"}})
+	ctx := context.Background()
+	out, err := f.CreateDeployment(ctx, &codedeploy.CreateDeploymentInput{ApplicationName: aws.String("a"),
+		DeploymentGroupName: aws.String("g"), Revision: &cdtypes.RevisionLocation{
+			GitHubLocation: &cdtypes.GitHubLocation{Repository: aws.String("o/r"), CommitId: aws.String("abc")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := out.DeploymentId
+	get := func() cdtypes.DeploymentInfo {
+		g, err := f.GetDeployment(ctx, &codedeploy.GetDeploymentInput{DeploymentId: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return *g.DeploymentInfo
+	}
+	if s := get().Status; s != cdtypes.DeploymentStatusCreated {
+		t.Fatalf("status %s", s)
+	}
+	clk.Advance(time.Minute)
+	info := get()
+	if info.Status != cdtypes.DeploymentStatusInProgress || info.DeploymentOverview.InProgress != 2 {
+		t.Fatalf("after a step: %s %+v", info.Status, info.DeploymentOverview)
+	}
+	// Targets page one at a time.
+	var ids []string
+	in := &codedeploy.ListDeploymentTargetsInput{DeploymentId: id}
+	for {
+		lt, err := f.ListDeploymentTargets(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(lt.TargetIds) > 1 {
+			t.Fatalf("page of %d", len(lt.TargetIds))
+		}
+		ids = append(ids, lt.TargetIds...)
+		if lt.NextToken == nil {
+			break
+		}
+		in = &codedeploy.ListDeploymentTargetsInput{DeploymentId: id, NextToken: lt.NextToken}
+	}
+	if len(ids) != 2 {
+		t.Fatalf("targets %v", ids)
+	}
+	bt, err := f.BatchGetDeploymentTargets(ctx, &codedeploy.BatchGetDeploymentTargetsInput{DeploymentId: id, TargetIds: ids})
+	if err != nil {
+		t.Fatal(err)
+	}
+	it := bt.DeploymentTargets[0].InstanceTarget
+	if it == nil || len(it.LifecycleEvents) != len(codedeployfake.ServerEvents()) ||
+		it.LifecycleEvents[0].Status != cdtypes.LifecycleEventStatusInProgress ||
+		it.LifecycleEvents[1].Status != cdtypes.LifecycleEventStatusPending {
+		t.Fatalf("instance target %+v", it)
+	}
+	clk.Advance(7 * time.Minute)
+	if s := get().Status; s != cdtypes.DeploymentStatusSucceeded {
+		t.Fatalf("final %s", s)
+	}
+	if f.Mutations() != 1 {
+		t.Fatalf("mutations %d", f.Mutations())
+	}
+	for _, c := range f.Calls() {
+		if c.Mutating != (c.Op == "CreateDeployment") {
+			t.Fatalf("call %s mutating=%v", c.Op, c.Mutating)
+		}
+	}
+	if _, err := f.BatchGetDeployments(ctx, &codedeploy.BatchGetDeploymentsInput{DeploymentIds: make([]string, 26)}); err == nil {
+		t.Fatal("BatchGetDeployments accepted 26 IDs")
+	}
+	var nf *cdtypes.DeploymentDoesNotExistException
+	if _, err := f.GetDeployment(ctx, &codedeploy.GetDeploymentInput{DeploymentId: aws.String("x")}); !errors.As(err, &nf) {
+		t.Fatalf("unknown id: %v", err)
+	}
+	if _, err := f.ContinueDeployment(ctx, &codedeploy.ContinueDeploymentInput{DeploymentId: id}); err == nil {
+		t.Fatal("continued a completed deployment")
+	}
+}

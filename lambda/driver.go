@@ -41,6 +41,8 @@ type planDetail struct {
 	config          *FunctionConfig
 	resetWeights    bool
 	description     string
+	// codeDeploy is set by the CodeDeploy driver.
+	codeDeploy *codeDeployPlan
 }
 
 // Driver deploys a Lambda alias by shifting its weights itself, step by

@@ -102,6 +102,21 @@ type DeployOptions struct {
 	ResetWeights bool
 	// Description is recorded on the published version.
 	Description string
+
+	// CodeDeploy-managed mode only (CodeDeployDriver):
+
+	// Application and DeploymentGroup name the CodeDeploy Lambda
+	// deployment group, overriding the target's and the driver's.
+	Application, DeploymentGroup string
+	// DeploymentConfigName names a deployment configuration to use instead
+	// of the predefined one the strategy maps to (a custom configuration).
+	DeploymentConfigName string
+	// Alarms are CloudWatch alarm names for CodeDeploy's alarm override, in
+	// addition to those of platform.AlarmGate gates.
+	Alarms []string
+	// IgnoreAlarmErrors lets the deployment go on when CodeDeploy cannot
+	// read the alarms (IgnorePollAlarmFailure).
+	IgnoreAlarmErrors bool
 }
 
 // FunctionConfig is the part of a function's configuration a deployment may

@@ -255,8 +255,7 @@ func (c *CodeDeploy) Status(ctx context.Context, id string) (*DeploymentState, e
 		Revision:         RevisionFromLocation(info.Revision),
 		Info:             info,
 	}
-	if info.PreviousRevision != nil {
-		p := RevisionFromLocation(info.PreviousRevision)
+	if p := RevisionFromLocation(info.PreviousRevision); !p.IsZero() {
 		s.PreviousRevision = &p
 	}
 	s.Reason = errorReason(info.ErrorInformation)

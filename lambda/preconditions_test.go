@@ -239,3 +239,18 @@ func TestParseTarget(t *testing.T) {
 		t.Errorf("attrs: %q %q %v", fn, a, err)
 	}
 }
+
+func TestResetWeights(t *testing.T) {
+	e := newEnv(t)
+	if _, err := e.drv.ResetWeights(context.Background(), e.tgt); err != nil || e.fake.Mutations() != 0 {
+		t.Fatalf("single alias: %v, %d mutations", err, e.fake.Mutations())
+	}
+	e.fake.AddAlias("app", "live", "2", map[string]float64{"3": 0.4})
+	was, err := e.drv.ResetWeights(context.Background(), e.tgt)
+	if err != nil || was.Weights["3"] != 0.4 {
+		t.Fatalf("ResetWeights = %+v, %v", was, err)
+	}
+	if v, w := e.fake.Alias("app", "live"); v != "2" || w != nil {
+		t.Fatalf("alias %s %v", v, w)
+	}
+}

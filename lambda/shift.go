@@ -359,3 +359,23 @@ func (d *Driver) LastKnownGood(ctx context.Context, t deploy.Target) (deploy.Rev
 	e, ok := deploy.LastKnownGood(h)
 	return e.Revision, ok, nil
 }
+
+// ResetWeights repairs an alias left weighted (by an interrupted deployment
+// or another tool): it points the alias at its primary version alone and
+// returns the state it found. An alias that already runs one version is
+// left alone. This is what a command-line "stop" does for a client-driven
+// deployment started by another process.
+func (d *Driver) ResetWeights(ctx context.Context, t deploy.Target) (AliasState, error) {
+	a, err := d.Alias(ctx, t)
+	if err != nil {
+		return AliasState{}, err
+	}
+	if a.Single() {
+		return a, nil
+	}
+	if err := d.pin(ctx, &Detail{Function: a.Function, Alias: a.Alias}, a.Version); err != nil {
+		return a, d.fail("UpdateAlias", t, "", err)
+	}
+	deploy.NotifierFrom(ctx)(deploy.EventNote, "alias "+a.Alias+" returned to version "+a.Version+" alone")
+	return a, nil
+}

@@ -33,6 +33,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"strategies", "show the steps of a strategy, or list CodeDeploy's predefined ones", runStrategies},
+		{"lambda", "deploy, roll back, stop or show a Lambda alias (deploy|rollback|stop|status)", runLambda},
 		{"version", "print the version", runVersion},
 	}
 }

@@ -1,0 +1,154 @@
+package main
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	awslambda "github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+
+	"github.com/switchyard/switchyard/internal/motoserver"
+)
+
+func TestLambdaUsage(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"lambda"}, "name a lambda subcommand"},
+		{[]string{"lambda", "bogus"}, "unknown lambda subcommand"},
+		{[]string{"lambda", "deploy", "--alias", "live", "--version", "2"}, "--function and --alias"},
+		{[]string{"lambda", "deploy", "--function", "f", "--alias", "live", "--version", "2", "--no-wait"}, "--no-wait needs --codedeploy"},
+		{[]string{"lambda", "deploy", "--function", "f", "--alias", "live", "--codedeploy", "app"}, "APP/GROUP"},
+	} {
+		code, _, stderr := runCLI(t, tc.args...)
+		if code != 2 || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", tc.args, code, stderr, tc.want)
+		}
+	}
+}
+
+func lambdaZip(t *testing.T, body string) []byte {
+	var buf bytes.Buffer
+	w := zip.NewWriter(&buf)
+	f, _ := w.Create("index.py")
+	f.Write([]byte("def handler(e, c):\n    " + body + "\n"))
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// TestLambdaCommandsOnMoto runs deploy --dry-run, deploy, status, a deploy
+// to the same version (refused) and stop against moto_server.
+func TestLambdaCommandsOnMoto(t *testing.T) {
+	srv := motoserver.Start(t)
+	t.Setenv("AWS_ACCESS_KEY_ID", "testing")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "testing")
+	t.Setenv("AWS_REGION", "us-east-1")
+	t.Setenv("AWS_PROFILE", "")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	cfg := srv.Config()
+	ctx := context.Background()
+	form := url.Values{"Action": {"CreateRole"}, "Version": {"2010-05-08"}, "RoleName": {"r"},
+		"AssumeRolePolicyDocument": {`{"Version":"2012-10-17","Statement":[]}`}}
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	sum := sha256.Sum256([]byte(form.Encode()))
+	creds, _ := cfg.Credentials.Retrieve(ctx)
+	if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "iam", "us-east-1", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	lc := awslambda.NewFromConfig(cfg)
+	if _, err := lc.CreateFunction(ctx, &awslambda.CreateFunctionInput{FunctionName: aws.String("app"),
+		Role: aws.String("arn:aws:iam::123456789012:role/r"), Runtime: types.RuntimePython312, Handler: aws.String("index.handler"),
+		Code: &types.FunctionCode{ZipFile: lambdaZip(t, "return 1")}, Publish: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lc.CreateAlias(ctx, &awslambda.CreateAliasInput{FunctionName: aws.String("app"), Name: aws.String("live"), FunctionVersion: aws.String("1")}); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	zipPath := filepath.Join(dir, "app.zip")
+	if err := os.WriteFile(zipPath, lambdaZip(t, "return 2"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	hist := filepath.Join(dir, "history.json")
+	base := []string{"--endpoint-url", srv.URL, "lambda"}
+	common := []string{"--function", "app", "--alias", "live", "--history", hist}
+	cli := func(args ...string) (int, string, string) {
+		sub := append(append(append([]string(nil), base...), args[0]), common...)
+		return runCLI(t, append(sub, args[1:]...)...)
+	}
+	alias := func() string {
+		out, err := lc.GetAlias(ctx, &awslambda.GetAliasInput{FunctionName: aws.String("app"), Name: aws.String("live")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := ""
+		if out.RoutingConfig != nil && len(out.RoutingConfig.AdditionalVersionWeights) > 0 {
+			w = " weighted"
+		}
+		return aws.ToString(out.FunctionVersion) + w
+	}
+
+	code, out, stderr := cli("deploy", "--zip", zipPath, "--strategy", "canary:10:1s", "--dry-run")
+	if code != 0 || !strings.Contains(out, "alias.live.functionVersion") {
+		t.Fatalf("dry run: exit %d\n%s\n%s", code, out, stderr)
+	}
+	if got := alias(); got != "1" {
+		t.Fatalf("dry run moved the alias: %s", got)
+	}
+	code, out, stderr = cli("deploy", "--zip", zipPath, "--strategy", "canary:10:1s")
+	if code != 0 || !strings.Contains(out, "Succeeded") {
+		t.Fatalf("deploy: exit %d\n%s\n%s", code, out, stderr)
+	}
+	if !strings.Contains(stderr, "10% on") {
+		t.Errorf("progress did not show the canary shift:\n%s", stderr)
+	}
+	if got := alias(); got != "2" {
+		t.Fatalf("alias after deploy: %s", got)
+	}
+	code, out, stderr = cli("status")
+	if code != 0 || !strings.Contains(out, "version 2") || !strings.Contains(out, "* app:2") {
+		t.Fatalf("status: exit %d\n%s\n%s", code, out, stderr)
+	}
+	code, _, stderr = cli("deploy", "--version", "2")
+	if code != 2 || !strings.Contains(stderr, "already points at version 2") {
+		t.Fatalf("same version: exit %d\n%s", code, stderr)
+	}
+	if _, err := lc.UpdateAlias(ctx, &awslambda.UpdateAliasInput{FunctionName: aws.String("app"), Name: aws.String("live"),
+		RoutingConfig: &types.AliasRoutingConfiguration{AdditionalVersionWeights: map[string]float64{"1": 0.5}}}); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr = cli("deploy", "--version", "1")
+	if code != 1 || !strings.Contains(stderr, "--reset-weights") {
+		t.Fatalf("weighted alias: exit %d\n%s", code, stderr)
+	}
+	code, out, stderr = cli("stop")
+	if code != 0 || alias() != "2" {
+		t.Fatalf("stop: exit %d alias %s\n%s\n%s", code, alias(), out, stderr)
+	}
+	code, out, stderr = cli("rollback")
+	if code != 0 || alias() != "1" {
+		t.Fatalf("rollback: exit %d alias %s\n%s\n%s", code, alias(), out, stderr)
+	}
+}

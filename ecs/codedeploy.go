@@ -2,42 +2,237 @@ package ecs
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
+	cdtypes "github.com/aws/aws-sdk-go-v2/service/codedeploy/types"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/switchyard/switchyard/deploy"
+	"github.com/switchyard/switchyard/platform"
 )
 
-// CodeDeployAPI is the part of the CodeDeploy API used for services with
-// the CODE_DEPLOY deployment controller.
-type CodeDeployAPI interface{}
+// CodeDeployAPI is the part of the CodeDeploy API used for services with the
+// CODE_DEPLOY deployment controller: platform.CodeDeployAPI, which
+// *codedeploy.Client satisfies.
+type CodeDeployAPI = platform.CodeDeployAPI
 
-type codeDeployPlan struct{}
+// codeDeployPlan is what Start needs to deploy through CodeDeploy.
+type codeDeployPlan struct {
+	application, group string
+	config             string
+	events             []cdtypes.AutoRollbackEvent
+	// stop is an in-flight CodeDeploy deployment a rollback stops with
+	// auto-rollback instead of creating a new deployment.
+	stop string
+	svc  *types.Service
+}
 
-func newCodeDeployClient(cfg aws.Config) CodeDeployAPI { return nil }
+func newCodeDeployClient(cfg aws.Config) CodeDeployAPI { return codedeploy.NewFromConfig(cfg) }
 
 func isCodeDeploy(svc *types.Service) bool {
 	return svc.DeploymentController != nil && svc.DeploymentController.Type == types.DeploymentControllerTypeCodeDeploy
 }
 
+func (d *Driver) tracker() *platform.CodeDeploy {
+	return platform.NewCodeDeploy(d.cd, platform.CodeDeployOptions{Clock: d.clock, Platform: Platform})
+}
+
+// prepareCodeDeploy plans a deployment of a CODE_DEPLOY-controller service:
+// an AppSpec built from the service, the deployment configuration matching
+// the strategy, and the rollback events. A rollback with a CodeDeploy
+// deployment in flight stops that one with auto-rollback instead.
 func (d *Driver) prepareCodeDeploy(ctx context.Context, pl *plan, out *deploy.Plan, svc *types.Service, req deploy.Request) (*deploy.Plan, error) {
-	return nil, fmt.Errorf("%w: CODE_DEPLOY controller", deploy.ErrUnsupported)
+	if d.cd == nil {
+		return nil, fmt.Errorf("%w: service %s uses the CODE_DEPLOY controller and the driver has no CodeDeploy client", deploy.ErrUnsupported, pl.service)
+	}
+	o := pl.opts
+	if o.Hooks != nil || len(o.Alarms) > 0 || o.BlueGreen || o.BakeTime > 0 {
+		return nil, deploy.Invalid("options", "", "hooks, alarms, blueGreen and bakeTime are ECS-controller settings; a CODE_DEPLOY service takes them from its deployment group")
+	}
+	cp := &codeDeployPlan{svc: svc}
+	cp.application, cp.group = codeDeployGroup(pl)
+	cp.config = o.CodeDeployConfig
+	if cp.config == "" {
+		name, ok := req.Strategy.CodeDeployConfigName("ECS")
+		if !ok {
+			return nil, deploy.Invalid("strategy", req.Strategy.String(), "no predefined CodeDeploy ECS configuration matches; set CodeDeployConfig")
+		}
+		cp.config = name
+	}
+	for _, e := range req.RollbackOn.Events() {
+		cp.events = append(cp.events, cdtypes.AutoRollbackEvent(e))
+	}
+	if o.Command == CommandRollback && pl.inFlight != "" {
+		cp.stop = pl.inFlight
+		out.Notes = append(out.Notes, "CodeDeploy deployment "+cp.stop+" is in flight: stopping it with auto-rollback")
+	}
+	if o.Tasks != nil && *o.Tasks != svc.DesiredCount {
+		pl.desired = o.Tasks
+		out.Changes = append(out.Changes, deploy.Change{Path: "service.desiredCount",
+			Old: strconv.Itoa(int(svc.DesiredCount)), New: strconv.Itoa(int(*o.Tasks))})
+	}
+	if o.SuspendAutoScaling || o.ResumeAutoScaling {
+		if err := d.prepareAutoScaling(ctx, pl, out); err != nil {
+			return nil, err
+		}
+	}
+	if cp.stop == "" {
+		out.Changes = append(out.Changes, deploy.Change{Path: "codeDeploy.deployment",
+			New: cp.application + "/" + cp.group + " " + cp.config + " rollback on " + req.RollbackOn.String()})
+	}
+	pl.codeDeploy = cp
+	if out.Request.Strategy.Name == "" && len(out.Request.Strategy.Steps) == 0 {
+		out.Request.Strategy = deploy.AllAtOnce()
+	}
+	return out, nil
+}
+
+// appSpec builds the AppSpec of an ECS deployment from the service.
+func appSpec(svc *types.Service, taskDef string) (string, error) {
+	props := map[string]any{"TaskDefinition": taskDef}
+	if len(svc.LoadBalancers) > 0 {
+		lb := svc.LoadBalancers[0]
+		props["LoadBalancerInfo"] = map[string]any{"ContainerName": aws.ToString(lb.ContainerName), "ContainerPort": aws.ToInt32(lb.ContainerPort)}
+	}
+	if svc.PlatformVersion != nil {
+		props["PlatformVersion"] = *svc.PlatformVersion
+	}
+	if nc := svc.NetworkConfiguration; nc != nil && nc.AwsvpcConfiguration != nil {
+		a := nc.AwsvpcConfiguration
+		props["NetworkConfiguration"] = map[string]any{"AwsvpcConfiguration": map[string]any{
+			"Subnets": a.Subnets, "SecurityGroups": a.SecurityGroups, "AssignPublicIp": string(a.AssignPublicIp)}}
+	}
+	if len(svc.CapacityProviderStrategy) > 0 {
+		var cps []map[string]any
+		for _, c := range svc.CapacityProviderStrategy {
+			cps = append(cps, map[string]any{"CapacityProvider": aws.ToString(c.CapacityProvider), "Base": c.Base, "Weight": c.Weight})
+		}
+		props["CapacityProviderStrategy"] = cps
+	}
+	b, err := json.Marshal(map[string]any{
+		"version": 0.0,
+		"Resources": []any{map[string]any{"TargetService": map[string]any{
+			"Type": "AWS::ECS::Service", "Properties": props}}},
+	})
+	return string(b), err
 }
 
 func (d *Driver) startCodeDeploy(ctx context.Context, p *deploy.Plan, pl *plan) (*deploy.Deployment, error) {
-	return nil, fmt.Errorf("%w: CODE_DEPLOY controller", deploy.ErrUnsupported)
+	cp := pl.codeDeploy
+	tr := d.tracker()
+	det := &deployment{cluster: pl.cluster, service: pl.service, waitUntil: pl.opts.WaitUntil}
+	if cp.stop != "" {
+		if _, err := tr.Stop(ctx, cp.stop, true); err != nil {
+			return nil, err
+		}
+		det.codeDeployID = cp.stop
+		dep := &deploy.Deployment{ID: cp.stop, Target: p.Request.Target, From: p.From, To: p.To, Strategy: p.Request.Strategy,
+			Status: deploy.StatusInProgress, CreatedAt: d.clock.Now(), Detail: det}
+		return d.codeDeployStatus(ctx, dep, det)
+	}
+	taskDef, err := d.registerIfNeeded(ctx, pl)
+	if err != nil {
+		return nil, err
+	}
+	det.taskDef = taskDef
+	if pl.suspend != nil {
+		if err := d.setSuspended(ctx, pl.cluster, pl.service, *pl.suspend); err != nil {
+			return nil, fmt.Errorf("RegisterScalableTarget: %w", err)
+		}
+	}
+	if pl.desired != nil {
+		if _, err := d.ecs.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String(pl.cluster), Service: aws.String(pl.service),
+			DesiredCount: pl.desired}); err != nil {
+			return nil, fmt.Errorf("UpdateService: %w", err)
+		}
+	}
+	spec, err := appSpec(cp.svc, taskDef)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256([]byte(spec))
+	in := &codedeploy.CreateDeploymentInput{
+		ApplicationName:      aws.String(cp.application),
+		DeploymentGroupName:  aws.String(cp.group),
+		DeploymentConfigName: aws.String(cp.config),
+		Revision: &cdtypes.RevisionLocation{RevisionType: cdtypes.RevisionLocationTypeAppSpecContent,
+			AppSpecContent: &cdtypes.AppSpecContent{Content: aws.String(spec), Sha256: aws.String(hex.EncodeToString(sum[:]))}},
+		AutoRollbackConfiguration: &cdtypes.AutoRollbackConfiguration{Enabled: len(cp.events) > 0, Events: cp.events},
+	}
+	if p.Request.Comment != "" {
+		in.Description = aws.String(p.Request.Comment)
+	}
+	id, err := tr.Create(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	det.codeDeployID = id
+	now := d.clock.Now()
+	return &deploy.Deployment{ID: id, Target: p.Request.Target, From: p.From,
+		To:       deploy.Revision{ID: taskDef, Label: labelOf(taskDef), Source: p.To.Source},
+		Strategy: p.Request.Strategy, Status: deploy.StatusCreated, CreatedAt: now, UpdatedAt: now,
+		RollbackOf: p.Request.RollbackOf, Detail: det}, nil
 }
 
 func (d *Driver) codeDeployStatus(ctx context.Context, dep *deploy.Deployment, det *deployment) (*deploy.Deployment, error) {
-	return nil, fmt.Errorf("%w: CODE_DEPLOY controller", deploy.ErrUnsupported)
+	st, err := d.tracker().Status(ctx, det.codeDeployID)
+	if err != nil {
+		return nil, err
+	}
+	out := st.Apply(dep)
+	if dep.To.ID != "" {
+		out.To = dep.To
+	}
+	if dep.From != nil {
+		f := *dep.From
+		out.From = &f
+	}
+	return out, nil
 }
 
 func (d *Driver) stopCodeDeploy(ctx context.Context, dep *deploy.Deployment, det *deployment, o deploy.StopOptions) (deploy.StopOutcome, error) {
-	return "", fmt.Errorf("%w: CODE_DEPLOY controller", deploy.ErrUnsupported)
+	return d.tracker().Stop(ctx, det.codeDeployID, o.Rollback)
 }
 
 func (d *Driver) continueCodeDeploy(ctx context.Context, dep *deploy.Deployment, det *deployment) error {
-	return fmt.Errorf("%w: CODE_DEPLOY controller", deploy.ErrUnsupported)
+	return d.tracker().Continue(ctx, det.codeDeployID)
+}
+
+// codeDeployGroup returns the CodeDeploy application and deployment group
+// of the plan's service.
+func codeDeployGroup(pl *plan) (application, group string) {
+	application, group = pl.opts.CodeDeployApplication, pl.opts.CodeDeployDeploymentGroup
+	if application == "" {
+		application = "AppECS-" + pl.cluster + "-" + pl.service
+	}
+	if group == "" {
+		group = "DgpECS-" + pl.cluster + "-" + pl.service
+	}
+	return application, group
+}
+
+// codeDeployInFlight finds a live CodeDeploy deployment of the service's
+// deployment group, records it in pl and returns its ID ("" if none or if
+// the group cannot be read).
+func (d *Driver) codeDeployInFlight(ctx context.Context, pl *plan) string {
+	app, group := codeDeployGroup(pl)
+	hist, err := d.tracker().History(ctx, app, group)
+	if err != nil {
+		d.log.DebugContext(ctx, "CodeDeploy history", "err", err)
+		return ""
+	}
+	for _, h := range hist {
+		if !h.Status.Terminal() && h.DeploymentID != "" {
+			pl.inFlight = h.DeploymentID
+			return pl.inFlight
+		}
+	}
+	return ""
 }

@@ -135,6 +135,12 @@ type DeployOptions struct {
 	// CODE_DEPLOY-controller services. Empty means the one that matches the
 	// request's strategy (CodeDeployDefault.ECSAllAtOnce for all-at-once).
 	CodeDeployConfig string
+	// CodeDeployApplication and CodeDeployDeploymentGroup name the
+	// CodeDeploy application and deployment group of a CODE_DEPLOY-controller
+	// service. Empty means the console's names, "AppECS-CLUSTER-SERVICE" and
+	// "DgpECS-CLUSTER-SERVICE".
+	CodeDeployApplication     string
+	CodeDeployDeploymentGroup string
 }
 
 // optionsOf extracts the ecs options from a request.

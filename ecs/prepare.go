@@ -40,6 +40,8 @@ type plan struct {
 	deregister string
 	// codeDeploy is set for CODE_DEPLOY-controller services.
 	codeDeploy *codeDeployPlan
+	// inFlight is a CodeDeploy deployment in flight that a rollback stops.
+	inFlight string
 }
 
 // Prepare validates req, reads the service, task definitions and
@@ -153,6 +155,12 @@ func (d *Driver) prepare(ctx context.Context, req deploy.Request) (*deploy.Plan,
 		if cur != nil && aws.ToString(cur.Family) == aws.ToString(register.Family) && len(out.Changes) == 0 {
 			out.Notes = append(out.Notes, "the task definition file equals "+labelOf(pl.fromTaskDef)+"; a new revision is registered anyway")
 		}
+	case o.Command == CommandRollback && svc != nil && isCodeDeploy(svc) && d.cd != nil && d.codeDeployInFlight(ctx, pl) != "":
+		// Stopping the CodeDeploy deployment with auto-rollback returns
+		// the service to what it runs now.
+		pl.taskDef = pl.fromTaskDef
+		out.To = *out.From
+		out.To.Source = "rollback"
 	case o.Command == CommandRollback:
 		rev, err := d.resolveRollback(ctx, req, o, svc, family)
 		if err != nil {

@@ -243,7 +243,9 @@ func unavailable(op string) error {
 	}}
 }
 
-func invalidParam(msg string) error { return &types.InvalidParameterException{Message: aws.String(msg)} }
+func invalidParam(msg string) error {
+	return &types.InvalidParameterException{Message: aws.String(msg)}
+}
 
 // ---- task definitions ----
 
@@ -993,8 +995,10 @@ func (f *Fake) ListServiceDeployments(_ context.Context, in *ecs.ListServiceDepl
 			all = append(all, d)
 		}
 	}
-	sort.Slice(all, func(i, j int) bool { return all[i].sd.CreatedAt.After(*all[j].sd.CreatedAt) ||
-		all[i].sd.CreatedAt.Equal(*all[j].sd.CreatedAt) && aws.ToString(all[i].d.Id) > aws.ToString(all[j].d.Id) })
+	sort.Slice(all, func(i, j int) bool {
+		return all[i].sd.CreatedAt.After(*all[j].sd.CreatedAt) ||
+			all[i].sd.CreatedAt.Equal(*all[j].sd.CreatedAt) && aws.ToString(all[i].d.Id) > aws.ToString(all[j].d.Id)
+	})
 	out := &ecs.ListServiceDeploymentsOutput{}
 	for _, d := range all {
 		if c := in.CreatedAt; c != nil {

@@ -206,8 +206,13 @@ func prepare(ctx context.Context, c Client, req deploy.Request) (*deploy.Plan, e
 		return nil, deploy.Invalid("alias.functionVersion", latest,
 			fmt.Sprintf("alias %s points at $LATEST; point it at a published version first", alias))
 	}
+	// The engine's rollbacks (RollbackOf set) redeploy the version the
+	// alias started from after a deployment it could not stop: the alias may
+	// still carry that deployment's weight, and may already point at the
+	// version. Both are what a rollback repairs, not reasons to refuse.
+	rollback := req.RollbackOf != ""
 	if !a.Single() {
-		if !o.ResetWeights {
+		if !o.ResetWeights && !rollback {
 			return nil, &WeightedAliasError{Function: fn, Alias: alias, Version: a.Version, Weights: a.Weights}
 		}
 		plan.Changes = append(plan.Changes, deploy.Change{Path: "alias." + alias + ".routingConfig", Old: a.String(), New: "version " + a.Version})
@@ -220,10 +225,10 @@ func prepare(ctx context.Context, c Client, req deploy.Request) (*deploy.Plan, e
 	plan.From = versionRevision(fn, fromCfg)
 
 	det := &planDetail{function: fn, alias: alias, from: a.Version, src: src, config: cfg,
-		resetWeights: o.ResetWeights && !a.Single(), description: o.Description}
+		resetWeights: (o.ResetWeights || rollback) && !a.Single(), description: o.Description}
 	switch src.kind {
 	case sourceVersion:
-		if src.version == a.Version {
+		if src.version == a.Version && !rollback {
 			return nil, deploy.Invalid("revision.id", src.version, "alias "+alias+" already points at version "+src.version)
 		}
 		toCfg, err := getConfig(ctx, c, fn, src.version)

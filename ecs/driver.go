@@ -28,6 +28,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
@@ -70,6 +71,9 @@ type Driver struct {
 	cd    CodeDeployAPI
 	clock deploy.Clock
 	log   *slog.Logger
+	// noSD records that the service-deployments API answered as missing,
+	// so later deployments go straight to DescribeServices polling.
+	noSD atomic.Bool
 }
 
 var (
@@ -210,3 +214,7 @@ func IsUnavailable(err error) bool {
 	}
 	return false
 }
+
+// probeOnce makes a call that may hit a missing operation try only once:
+// an emulator's HTML 500 is not worth the SDK's retries and backoff.
+func probeOnce(o *ecs.Options) { o.RetryMaxAttempts = 1 }

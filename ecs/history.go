@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/switchyard/switchyard/deploy"
 )
@@ -33,8 +34,14 @@ func (d *Driver) History(ctx context.Context, t deploy.Target) ([]deploy.History
 	if svc == nil {
 		return nil, wrap("history", t, "", fmt.Errorf("%w: service %s in cluster %s", deploy.ErrNotFound, service, cluster))
 	}
-	h, err := d.serviceDeploymentHistory(ctx, cluster, service, svc)
+	var h []deploy.HistoryEntry
+	if d.noSD.Load() {
+		err = errNoServiceDeployments
+	} else {
+		h, err = d.serviceDeploymentHistory(ctx, cluster, service, svc)
+	}
 	if IsUnavailable(err) {
+		d.noSD.Store(true)
 		deploy.NotifierFrom(ctx)(deploy.EventNote,
 			"ECS service-deployments API unavailable; history from task definition revisions")
 		h, err = d.familyHistory(ctx, svc)
@@ -52,7 +59,7 @@ func (d *Driver) serviceDeploymentHistory(ctx context.Context, cluster, service 
 	var token *string
 	for {
 		out, err := d.ecs.ListServiceDeployments(ctx, &ecs.ListServiceDeploymentsInput{
-			Cluster: aws.String(cluster), Service: aws.String(service), NextToken: token})
+			Cluster: aws.String(cluster), Service: aws.String(service), NextToken: token}, probeOnce)
 		if err != nil {
 			return nil, err
 		}
@@ -199,3 +206,8 @@ func (d *Driver) resolveRollback(ctx context.Context, req deploy.Request, o Depl
 	}
 	return to, nil
 }
+
+// errNoServiceDeployments stands for the service-deployments API answering
+// as missing earlier; IsUnavailable reports it.
+var errNoServiceDeployments = &smithy.GenericAPIError{Code: "UnknownOperationException",
+	Message: "the ECS service-deployments API answered as unavailable before"}

@@ -201,13 +201,20 @@ func (d *Driver) resolveServiceDeployment(ctx context.Context, det *deployment, 
 	if det.sdARN != "" || det.fallback {
 		return
 	}
+	if d.noSD.Load() {
+		det.fallback = true
+		deploy.NotifierFrom(ctx)(deploy.EventNote,
+			"ECS service-deployments API unavailable here; following the deployment with DescribeServices polling")
+		return
+	}
 	out, err := d.ecs.ListServiceDeployments(ctx, &ecs.ListServiceDeploymentsInput{
 		Cluster:   aws.String(det.cluster),
 		Service:   aws.String(det.service),
 		CreatedAt: &types.CreatedAt{After: aws.Time(createdAt.Add(-time.Minute))},
-	})
+	}, probeOnce)
 	if err != nil {
 		if IsUnavailable(err) {
+			d.noSD.Store(true)
 			det.fallback = true
 			deploy.NotifierFrom(ctx)(deploy.EventNote,
 				"ECS service-deployments API unavailable here; following the deployment with DescribeServices polling")

@@ -34,6 +34,7 @@ func commands() []command {
 	return []command{
 		{"strategies", "show the steps of a strategy, or list CodeDeploy's predefined ones", runStrategies},
 		{"lambda", "deploy, roll back, stop or show a Lambda alias (deploy|rollback|stop|status)", runLambda},
+		{"ecs", "deploy, roll back, refresh, scale or show an ECS service (deploy|rollback|refresh|scale|status)", runECS},
 		{"version", "print the version", runVersion},
 	}
 }

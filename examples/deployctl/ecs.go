@@ -1,0 +1,193 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsecs "github.com/aws/aws-sdk-go-v2/service/ecs"
+
+	"github.com/switchyard/switchyard/deploy"
+	"github.com/switchyard/switchyard/ecs"
+)
+
+// optInt32 is an int flag that knows whether it was set.
+type optInt32 struct{ v *int32 }
+
+func (o *optInt32) String() string {
+	if o.v == nil {
+		return ""
+	}
+	return strconv.Itoa(int(*o.v))
+}
+
+// Set parses the value.
+func (o *optInt32) Set(s string) error {
+	n, err := strconv.ParseInt(s, 10, 32)
+	if err != nil {
+		return err
+	}
+	v := int32(n)
+	o.v = &v
+	return nil
+}
+
+// ecsFlags are the flags of the ecs subcommands, with ecspresso's names.
+type ecsFlags struct {
+	cluster, service       string
+	taskDef, serviceDef    string
+	tasks                  optInt32
+	dryRun, skipTaskDef    bool
+	force, noWait, wait    bool
+	waitUntil              string
+	suspendAS, resumeAS    bool
+	rollbackEvents         string
+	noUpdateService        bool
+	latestTaskDef          bool
+	revision               int
+	deregister             bool
+	strategy               string
+	blueGreen              bool
+	alarms                 stringList
+	cdApp, cdGroup, cdConf string
+}
+
+func (f *ecsFlags) register(fs *flag.FlagSet, cmd string) {
+	fs.StringVar(&f.cluster, "cluster", ecs.DefaultCluster, "ECS cluster")
+	fs.StringVar(&f.service, "service", "", "ECS service (required)")
+	if cmd == "status" {
+		return
+	}
+	fs.BoolVar(&f.dryRun, "dry-run", false, "dry run (no changes to AWS)")
+	fs.Var(&f.tasks, "tasks", "desired count of tasks (default: current count)")
+	switch cmd {
+	case "deploy":
+		fs.StringVar(&f.taskDef, "task-definition", "", "task definition file (describe-task-definition output or register input)")
+		fs.StringVar(&f.serviceDef, "service-definition", "", "service definition file (creates the service when missing)")
+		fs.BoolVar(&f.skipTaskDef, "skip-task-definition", false, "skip registering a new task definition")
+		fs.BoolVar(&f.force, "force-new-deployment", false, "force a new deployment")
+		fs.BoolVar(&f.noUpdateService, "no-update-service", false, "don't update service attributes")
+		fs.BoolVar(&f.latestTaskDef, "latest-task-definition", false, "use the latest task definition")
+		fs.IntVar(&f.revision, "revision", 0, "deploy this revision of the task definition family")
+		fs.StringVar(&f.rollbackEvents, "rollback-events", "", "roll back when these happen: DEPLOYMENT_FAILURE,DEPLOYMENT_STOP_ON_ALARM,DEPLOYMENT_STOP_ON_REQUEST")
+		fs.StringVar(&f.strategy, "strategy", "", "all-at-once, canary:P:D, linear:P:D, or a CodeDeployDefault.ECS* name (default: the service's)")
+		fs.BoolVar(&f.blueGreen, "blue-green", false, "deploy all at once as ECS BLUE_GREEN rather than ROLLING")
+		fs.Var(&f.alarms, "alarm", "CloudWatch alarm for deploymentConfiguration.alarms (repeatable)")
+		fs.StringVar(&f.cdApp, "codedeploy-application", "", "CodeDeploy application of a CODE_DEPLOY service")
+		fs.StringVar(&f.cdGroup, "codedeploy-deployment-group", "", "CodeDeploy deployment group of a CODE_DEPLOY service")
+		fs.StringVar(&f.cdConf, "codedeploy-config", "", "CodeDeploy deployment configuration")
+	case "rollback":
+		fs.IntVar(&f.revision, "revision", 0, "revision of the task definition to roll back to (default: the last known good)")
+		fs.BoolVar(&f.deregister, "deregister", false, "deregister the rolled-back task definition")
+		fs.BoolVar(&f.wait, "wait", true, "wait for the service to be stable")
+	}
+	if cmd != "rollback" {
+		fs.BoolVar(&f.noWait, "no-wait", false, "don't wait for the service to be stable")
+		fs.StringVar(&f.waitUntil, "wait-until", ecs.WaitStable, "wait until the service is stable or deployed")
+		fs.BoolVar(&f.suspendAS, "suspend-auto-scaling", false, "suspend application auto-scaling")
+		fs.BoolVar(&f.resumeAS, "resume-auto-scaling", false, "resume application auto-scaling")
+	}
+}
+
+// runECS dispatches deployctl ecs deploy|rollback|refresh|scale|status.
+func runECS(ctx context.Context, a *app, args []string) error {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		fmt.Fprintln(a.stderr, "usage: deployctl ecs deploy|rollback|refresh|scale|status --cluster C --service S [flags]")
+		return usagef("name an ecs subcommand: deploy, rollback, refresh, scale or status")
+	}
+	cmd := args[0]
+	var f ecsFlags
+	fs := a.flags("ecs " + cmd)
+	switch cmd {
+	case "deploy", "rollback", "refresh", "scale", "status":
+		f.register(fs, cmd)
+	default:
+		return usagef("unknown ecs subcommand %q (want deploy, rollback, refresh, scale or status)", cmd)
+	}
+	if err := parse(fs, args[1:]); err != nil {
+		return err
+	}
+	if f.service == "" {
+		return usagef("--service is required")
+	}
+	cfg, err := a.awsConfig(ctx)
+	if err != nil {
+		return err
+	}
+	drv, err := ecs.NewFromConfig(cfg)
+	if err != nil {
+		return err
+	}
+	target := ecs.Target(f.cluster, f.service)
+	if cmd == "status" {
+		return ecsStatus(ctx, a, drv, awsecs.NewFromConfig(cfg), f, target)
+	}
+	o := ecs.DeployOptions{
+		Command: ecs.Command(cmd), DryRun: f.dryRun, Tasks: f.tasks.v,
+		TaskDefinitionFile: f.taskDef, ServiceDefinitionFile: f.serviceDef,
+		SkipTaskDefinition: f.skipTaskDef, ForceNewDeployment: f.force, NoUpdateService: f.noUpdateService,
+		LatestTaskDefinition: f.latestTaskDef, Revision: f.revision, Deregister: f.deregister,
+		NoWait: f.noWait || (cmd == "rollback" && !f.wait), WaitUntil: f.waitUntil,
+		SuspendAutoScaling: f.suspendAS, ResumeAutoScaling: f.resumeAS,
+		BlueGreen: f.blueGreen, Alarms: f.alarms,
+		CodeDeployApplication: f.cdApp, CodeDeployDeploymentGroup: f.cdGroup, CodeDeployConfig: f.cdConf,
+	}
+	if cmd == "deploy" && f.taskDef == "" && !f.skipTaskDef && !f.latestTaskDef && f.revision == 0 {
+		return usagef("--task-definition FILE is required (or --skip-task-definition, --latest-task-definition, --revision)")
+	}
+	req := deploy.Request{Target: target, Options: o}
+	if f.rollbackEvents != "" {
+		if req.RollbackOn, err = deploy.ParseRollbackOn(f.rollbackEvents); err != nil {
+			return err
+		}
+	}
+	if f.strategy != "" {
+		if req.Strategy, err = deploy.ParseStrategy(f.strategy); err != nil {
+			return err
+		}
+	}
+	eng := a.engine(drv, deploy.Options{})
+	p, err := eng.Plan(ctx, req)
+	if err != nil {
+		return err
+	}
+	if f.dryRun {
+		a.printPlan(p)
+		return nil
+	}
+	d, err := eng.Execute(ctx, p)
+	a.printDeployment(d)
+	return err
+}
+
+// ecsStatus shows the service's PRIMARY deployment and its task definition
+// history.
+func ecsStatus(ctx context.Context, a *app, drv *ecs.Driver, c *awsecs.Client, f ecsFlags, target deploy.Target) error {
+	out, err := c.DescribeServices(ctx, &awsecs.DescribeServicesInput{Cluster: aws.String(f.cluster), Services: []string{f.service}})
+	if err != nil {
+		return err
+	}
+	if len(out.Services) == 0 {
+		return fmt.Errorf("%w: service %s in cluster %s", deploy.ErrNotFound, f.service, f.cluster)
+	}
+	for _, dep := range out.Services[0].Deployments {
+		if aws.ToString(dep.Status) != "PRIMARY" {
+			continue
+		}
+		td := aws.ToString(dep.TaskDefinition)
+		d, err := drv.Status(ctx, &deploy.Deployment{ID: aws.ToString(dep.Id), Target: target, To: deploy.Revision{ID: td}})
+		if err != nil {
+			return err
+		}
+		a.printDeployment(d)
+	}
+	h, err := drv.History(ctx, target)
+	if err != nil {
+		return err
+	}
+	a.printHistory(h)
+	return nil
+}

@@ -159,3 +159,22 @@ func TestStopOfDeploymentNotRunHere(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, deploy.StatusRolledBack, got.Status)
 }
+
+func TestOptionsOf(t *testing.T) {
+	type opts struct{ Tasks int }
+	got, err := deploy.OptionsOf[opts](nil)
+	require.NoError(t, err)
+	assert.Equal(t, opts{}, got)
+	got, err = deploy.OptionsOf[opts](opts{Tasks: 2})
+	require.NoError(t, err)
+	assert.Equal(t, 2, got.Tasks)
+	got, err = deploy.OptionsOf[opts](&opts{Tasks: 3})
+	require.NoError(t, err)
+	assert.Equal(t, 3, got.Tasks)
+	got, err = deploy.OptionsOf[opts]((*opts)(nil))
+	require.NoError(t, err)
+	assert.Equal(t, opts{}, got)
+	_, err = deploy.OptionsOf[opts]("tasks=2")
+	assert.ErrorIs(t, err, deploy.ErrInvalidRequest)
+	assert.Contains(t, err.Error(), "deploy_test.opts")
+}

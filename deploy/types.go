@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 	"time"
@@ -319,4 +320,24 @@ type Request struct {
 	Comment string `json:"comment,omitempty"`
 	// Options holds driver-specific options, such as *ecs.DeployOptions.
 	Options any `json:"options,omitempty"`
+}
+
+// OptionsOf returns a request's driver-specific options as a T, accepting
+// a T, a *T or nil (the zero T, the defaults). Any other type is a
+// *ValidationError naming the type wanted. Drivers use it to read
+// Request.Options and RollbackRequest.Options.
+func OptionsOf[T any](v any) (T, error) {
+	var zero T
+	switch o := v.(type) {
+	case nil:
+		return zero, nil
+	case T:
+		return o, nil
+	case *T:
+		if o == nil {
+			return zero, nil
+		}
+		return *o, nil
+	}
+	return zero, Invalid("options", fmt.Sprintf("%T", v), fmt.Sprintf("want %T", &zero))
 }

@@ -145,18 +145,7 @@ type DeployOptions struct {
 
 // optionsOf extracts the ecs options from a request.
 func optionsOf(req deploy.Request) (DeployOptions, error) {
-	switch o := req.Options.(type) {
-	case nil:
-		return DeployOptions{}, nil
-	case DeployOptions:
-		return o, nil
-	case *DeployOptions:
-		if o == nil {
-			return DeployOptions{}, nil
-		}
-		return *o, nil
-	}
-	return DeployOptions{}, deploy.Invalid("options", fmt.Sprintf("%T", req.Options), "want ecs.DeployOptions")
+	return deploy.OptionsOf[DeployOptions](req.Options)
 }
 
 // normalize applies the command's implied flags and checks the options

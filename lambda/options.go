@@ -172,18 +172,7 @@ func ParseFunctionConfig(data []byte) (*FunctionConfig, error) {
 }
 
 func deployOptions(v any) (DeployOptions, error) {
-	switch o := v.(type) {
-	case nil:
-		return DeployOptions{}, nil
-	case DeployOptions:
-		return o, nil
-	case *DeployOptions:
-		if o == nil {
-			return DeployOptions{}, nil
-		}
-		return *o, nil
-	}
-	return DeployOptions{}, deploy.Invalid("options", fmt.Sprintf("%T", v), "want *lambda.DeployOptions")
+	return deploy.OptionsOf[DeployOptions](v)
 }
 
 // sourceKind says where the version to deploy comes from.

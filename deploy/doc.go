@@ -30,6 +30,9 @@
 //     ModePlatform; in ModeEngine approvals are the engine's own.
 //   - Historian: the revisions a target ran. Without it Engine.Rollback needs
 //     the revision named, since there is no last known good to find.
+//   - StatusBatcher: report many deployments in fewer platform calls. With
+//     it the engine gathers the polls of the deployments it runs at the same
+//     time (a fleet) into StatusMany calls; without it each is polled alone.
 //
 // # The engine
 //

@@ -93,6 +93,19 @@ type Historian interface {
 	History(ctx context.Context, t Target) ([]HistoryEntry, error)
 }
 
+// StatusBatcher reports many deployments in fewer platform calls (ECS's
+// DescribeServices takes ten services at once). When the driver has it, the
+// engine gathers the status polls of the deployments it runs at the same
+// time (a fleet) into StatusMany calls; without it each deployment is
+// polled with Status on its own.
+type StatusBatcher interface {
+	// StatusMany reports each of ds as Status would, in order. An entry is
+	// nil where that deployment could not be reported; err then holds an
+	// *Error whose DeploymentID names it (several are joined in a
+	// *multierror.Error). It must not change anything.
+	StatusMany(ctx context.Context, ds []*Deployment) ([]*Deployment, error)
+}
+
 // Clock is the engine's source of time. Every wait the engine makes goes
 // through it, so a fake clock runs an hour-long canary in milliseconds.
 type Clock interface {

@@ -104,13 +104,19 @@ type Engine struct {
 	drv  Driver
 	opts Options
 
+	batch *batcher // nil unless the driver is a StatusBatcher
+
 	mu      sync.Mutex
 	running map[string]*run
 }
 
 // New returns an Engine for drv. opts may be the zero value.
 func New(drv Driver, opts Options) *Engine {
-	return &Engine{drv: drv, opts: opts.withDefaults(), running: map[string]*run{}}
+	e := &Engine{drv: drv, opts: opts.withDefaults(), running: map[string]*run{}}
+	if sb, ok := drv.(StatusBatcher); ok {
+		e.batch = &batcher{sb: sb}
+	}
+	return e
 }
 
 // Driver returns the engine's driver.
@@ -669,7 +675,7 @@ type poller struct {
 // must end.
 func (p *poller) once(ctx context.Context) error {
 	d := p.r.snapshot()
-	nd, err := p.e.drv.Status(p.r.ctx(ctx), d)
+	nd, err := p.e.status(p.r.ctx(ctx), d)
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -967,6 +973,14 @@ func (e *Engine) Running() []*Deployment {
 		out = append(out, r.snapshot())
 	}
 	return out
+}
+
+// status polls the driver, through the batcher when there is one.
+func (e *Engine) status(ctx context.Context, d *Deployment) (*Deployment, error) {
+	if e.batch != nil {
+		return e.batch.status(ctx, d)
+	}
+	return e.drv.Status(ctx, d)
 }
 
 // Status asks the driver where d stands. It changes nothing.

@@ -2,6 +2,7 @@ package deploytest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"sync"
@@ -85,11 +86,12 @@ type fault struct {
 }
 
 var (
-	_ deploy.Driver    = (*Driver)(nil)
-	_ deploy.Shifter   = (*Driver)(nil)
-	_ deploy.Stopper   = (*Driver)(nil)
-	_ deploy.Continuer = (*Driver)(nil)
-	_ deploy.Historian = (*Driver)(nil)
+	_ deploy.Driver        = (*Driver)(nil)
+	_ deploy.Shifter       = (*Driver)(nil)
+	_ deploy.Stopper       = (*Driver)(nil)
+	_ deploy.Continuer     = (*Driver)(nil)
+	_ deploy.Historian     = (*Driver)(nil)
+	_ deploy.StatusBatcher = (*Driver)(nil)
 )
 
 // NewDriver returns a fake driver with no targets.
@@ -323,6 +325,39 @@ func (f *Driver) Status(ctx context.Context, d *deploy.Deployment) (*deploy.Depl
 	}
 	f.advance(fd)
 	return fd.d.Clone(), nil
+}
+
+// StatusMany reports several deployments in one call, as Status would. It
+// records a single StatusMany call; unknown deployments give nil entries
+// and *deploy.Error values naming them.
+func (f *Driver) StatusMany(ctx context.Context, ds []*deploy.Deployment) ([]*deploy.Deployment, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.record(Call{Op: "StatusMany"})
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if len(f.statusErrs) > 0 {
+		err := f.statusErrs[0]
+		f.statusErrs = f.statusErrs[1:]
+		return nil, err
+	}
+	out := make([]*deploy.Deployment, len(ds))
+	var errs []error
+	for i, d := range ds {
+		fd, err := f.lookup(d)
+		if err != nil {
+			var id string
+			if d != nil {
+				id = d.ID
+			}
+			errs = append(errs, &deploy.Error{Platform: f.opts.Platform, Op: "StatusMany", DeploymentID: id, Err: err})
+			continue
+		}
+		f.advance(fd)
+		out[i] = fd.d.Clone()
+	}
+	return out, errors.Join(errs...)
 }
 
 // advance follows a platform-mode deployment's steps up to now.

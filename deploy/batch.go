@@ -1,0 +1,129 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-multierror"
+)
+
+// batcher gathers the status polls of concurrent deployments into
+// StatusMany calls: polls that arrive while a call is in flight go out
+// together in the next one.
+type batcher struct {
+	sb StatusBatcher
+
+	mu      sync.Mutex
+	pending []*batchReq
+	busy    bool
+}
+
+type batchReq struct {
+	ctx  context.Context
+	d    *Deployment
+	done chan batchResult
+}
+
+type batchResult struct {
+	d   *Deployment
+	err error
+}
+
+// status asks for d's status in the next batch.
+func (b *batcher) status(ctx context.Context, d *Deployment) (*Deployment, error) {
+	req := &batchReq{ctx: ctx, d: d, done: make(chan batchResult, 1)}
+	b.mu.Lock()
+	b.pending = append(b.pending, req)
+	if !b.busy {
+		b.busy = true
+		go b.flush()
+	}
+	b.mu.Unlock()
+	select {
+	case r := <-req.done:
+		return r.d, r.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// flush sends batches until nothing is pending.
+func (b *batcher) flush() {
+	for {
+		b.mu.Lock()
+		batch := b.pending
+		b.pending = nil
+		if len(batch) == 0 {
+			b.busy = false
+			b.mu.Unlock()
+			return
+		}
+		b.mu.Unlock()
+		b.send(batch)
+	}
+}
+
+func (b *batcher) send(batch []*batchReq) {
+	live := batch[:0:0]
+	for _, r := range batch {
+		if r.ctx.Err() == nil {
+			live = append(live, r)
+		}
+	}
+	if len(live) == 0 {
+		return
+	}
+	ds := make([]*Deployment, len(live))
+	for i, r := range live {
+		ds[i] = r.d
+	}
+	// The call serves several callers, so no single caller's cancellation
+	// may end it; it carries the first caller's values and a time limit.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(live[0].ctx), callTimeout)
+	defer cancel()
+	out, err := b.sb.StatusMany(ctx, ds)
+	for i, r := range live {
+		var nd *Deployment
+		if i < len(out) {
+			nd = out[i]
+		}
+		if nd != nil {
+			r.done <- batchResult{d: nd}
+			continue
+		}
+		r.done <- batchResult{err: errorFor(err, r.d.ID)}
+	}
+}
+
+// callTimeout bounds one StatusMany call made on behalf of several
+// deployments.
+const callTimeout = 2 * time.Minute
+
+// errorFor picks the error about deployment id out of a StatusMany error,
+// which may join several (*multierror.Error or errors.Join).
+func errorFor(err error, id string) error {
+	if err == nil {
+		return fmt.Errorf("%w: no status reported for deployment %s", ErrNotFound, id)
+	}
+	var parts []error
+	var me *multierror.Error
+	if errors.As(err, &me) {
+		parts = me.Errors
+	} else if j, ok := err.(interface{ Unwrap() []error }); ok {
+		parts = j.Unwrap()
+	}
+	for _, e := range parts {
+		var de *Error
+		if errors.As(e, &de) && de.DeploymentID == id {
+			return e
+		}
+	}
+	var de *Error
+	if errors.As(err, &de) && de.DeploymentID != "" && de.DeploymentID != id {
+		return fmt.Errorf("no status reported for deployment %s: %w", id, err)
+	}
+	return err
+}

@@ -1,6 +1,7 @@
 package codedeployserver
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/smithy-go/middleware"
@@ -55,8 +57,14 @@ type member struct {
 	key   string
 }
 
+// memberCache maps a struct type to its []member.
+var memberCache sync.Map
+
 // members returns the serialised fields of struct type t.
 func members(t reflect.Type) []member {
+	if m, ok := memberCache.Load(t); ok {
+		return m.([]member)
+	}
 	var out []member
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
@@ -65,6 +73,7 @@ func members(t reflect.Type) []member {
 		}
 		out = append(out, member{index: i, key: wireName(t, f)})
 	}
+	memberCache.Store(t, out)
 	return out
 }
 
@@ -79,103 +88,170 @@ func wireName(t reflect.Type, f reflect.StructField) string {
 
 // encode returns v (a pointer to an SDK shape) as a JSON document.
 func encode(v any) ([]byte, error) {
-	doc, _, err := encodeValue(reflect.ValueOf(v), "")
-	if err != nil {
+	var b bytes.Buffer
+	rv := reflect.ValueOf(v)
+	if rv.Kind() == reflect.Pointer && rv.IsNil() {
+		return []byte("{}"), nil
+	}
+	if err := encodeValue(&b, rv, ""); err != nil {
 		return nil, err
 	}
-	if doc == nil {
-		doc = map[string]any{}
-	}
-	return json.Marshal(doc)
+	return b.Bytes(), nil
 }
 
-// encodeValue converts v to a JSON-ready value; ok is false when v is
-// absent (nil, or a zero scalar that the SDK leaves out).
-func encodeValue(v reflect.Value, path string) (doc any, ok bool, err error) {
+// present reports whether the SDK would send v as a member: nil pointers,
+// nil slices and maps, empty strings, false and zero numbers and times that
+// are not behind a pointer are left out. Structs are always sent (a set
+// pointer to an empty shape is {}).
+func present(v reflect.Value) bool {
 	if v.Type() == timeType {
-		t := v.Interface().(time.Time)
-		return json.Number(strconv.FormatFloat(smithytime.FormatEpochSeconds(t), 'f', -1, 64)), !t.IsZero(), nil
+		return !v.Interface().(time.Time).IsZero()
+	}
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface, reflect.Slice, reflect.Map:
+		return !v.IsNil()
+	case reflect.String:
+		return v.Len() > 0
+	case reflect.Bool:
+		return v.Bool()
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return v.Int() != 0
+	case reflect.Float32, reflect.Float64:
+		return v.Float() != 0
+	}
+	return true
+}
+
+// encodeValue writes v as JSON. Elements of lists and maps, and values
+// behind pointers, are written even when zero: the caller set them.
+func encodeValue(b *bytes.Buffer, v reflect.Value, path string) error {
+	if v.Type() == timeType {
+		b.WriteString(strconv.FormatFloat(smithytime.FormatEpochSeconds(v.Interface().(time.Time)), 'f', -1, 64))
+		return nil
 	}
 	switch v.Kind() {
 	case reflect.Pointer, reflect.Interface:
 		if v.IsNil() {
-			return nil, false, nil
+			b.WriteString("null")
+			return nil
 		}
-		// A pointer to a zero value is still sent: the caller set it.
-		doc, _, err := encodeValue(v.Elem(), path)
-		return doc, err == nil, err
+		return encodeValue(b, v.Elem(), path)
 	case reflect.Struct:
-		obj := map[string]any{}
-		// A struct is present even when empty: the SDK sends {} for a set
-		// pointer to an empty shape.
+		b.WriteByte('{')
+		first := true
 		for _, m := range members(v.Type()) {
-			d, ok, err := encodeValue(v.Field(m.index), path+"."+m.key)
-			if err != nil {
-				return nil, false, err
+			f := v.Field(m.index)
+			if !present(f) {
+				continue
 			}
-			if ok {
-				obj[m.key] = d
+			if !first {
+				b.WriteByte(',')
+			}
+			first = false
+			writeString(b, m.key)
+			b.WriteByte(':')
+			if err := encodeValue(b, f, path+"."+m.key); err != nil {
+				return err
 			}
 		}
-		return obj, true, nil
+		b.WriteByte('}')
+		return nil
 	case reflect.Slice:
 		if v.IsNil() {
-			return nil, false, nil
+			b.WriteString("null")
+			return nil
 		}
 		if v.Type() == bytesType {
-			return base64.StdEncoding.EncodeToString(v.Bytes()), true, nil
+			writeString(b, base64.StdEncoding.EncodeToString(v.Bytes()))
+			return nil
 		}
-		arr := make([]any, 0, v.Len())
+		b.WriteByte('[')
 		for i := 0; i < v.Len(); i++ {
-			// Elements are sent even when zero.
-			d, _, err := encodeValue(v.Index(i), fmt.Sprintf("%s[%d]", path, i))
-			if err != nil {
-				return nil, false, err
+			if i > 0 {
+				b.WriteByte(',')
 			}
-			arr = append(arr, d)
+			if err := encodeValue(b, v.Index(i), path); err != nil {
+				return err
+			}
 		}
-		return arr, true, nil
+		b.WriteByte(']')
+		return nil
 	case reflect.Map:
 		if v.IsNil() {
-			return nil, false, nil
+			b.WriteString("null")
+			return nil
 		}
 		if v.Type().Key().Kind() != reflect.String {
-			return nil, false, fmt.Errorf("%s: map key type %s", path, v.Type().Key())
+			return fmt.Errorf("%s: map key type %s", path, v.Type().Key())
 		}
-		obj := map[string]any{}
 		keys := v.MapKeys()
 		sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
-		for _, k := range keys {
-			d, _, err := encodeValue(v.MapIndex(k), path+"."+k.String())
-			if err != nil {
-				return nil, false, err
+		b.WriteByte('{')
+		for i, k := range keys {
+			if i > 0 {
+				b.WriteByte(',')
 			}
-			obj[k.String()] = d
+			writeString(b, k.String())
+			b.WriteByte(':')
+			if err := encodeValue(b, v.MapIndex(k), path+"."+k.String()); err != nil {
+				return err
+			}
 		}
-		return obj, true, nil
+		b.WriteByte('}')
+		return nil
 	case reflect.String:
-		return v.String(), v.Len() > 0, nil
+		writeString(b, v.String())
+		return nil
 	case reflect.Bool:
-		return v.Bool(), v.Bool(), nil
+		b.WriteString(strconv.FormatBool(v.Bool()))
+		return nil
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return v.Int(), v.Int() != 0, nil
+		b.WriteString(strconv.FormatInt(v.Int(), 10))
+		return nil
 	case reflect.Float32, reflect.Float64:
 		f := v.Float()
-		return floatDoc(f), f != 0, nil
+		switch {
+		case math.IsNaN(f):
+			b.WriteString(`"NaN"`)
+		case math.IsInf(f, 1):
+			b.WriteString(`"Infinity"`)
+		case math.IsInf(f, -1):
+			b.WriteString(`"-Infinity"`)
+		default:
+			b.WriteString(strconv.FormatFloat(f, 'g', -1, 64))
+		}
+		return nil
 	}
-	return nil, false, fmt.Errorf("%s: cannot encode %s", path, v.Type())
+	return fmt.Errorf("%s: cannot encode %s", path, v.Type())
 }
 
-func floatDoc(f float64) any {
-	switch {
-	case math.IsNaN(f):
-		return "NaN"
-	case math.IsInf(f, 1):
-		return "Infinity"
-	case math.IsInf(f, -1):
-		return "-Infinity"
+// writeString writes s as a JSON string. Invalid UTF-8 becomes U+FFFD.
+func writeString(b *bytes.Buffer, s string) {
+	const hex = "0123456789abcdef"
+	b.WriteByte('"')
+	for _, r := range s {
+		switch {
+		case r == '"':
+			b.WriteString(`\"`)
+		case r == '\\':
+			b.WriteString(`\\`)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r < 0x20 || r == 0x2028 || r == 0x2029:
+			b.WriteString(`\u`)
+			b.WriteByte(hex[r>>12&0xf])
+			b.WriteByte(hex[r>>8&0xf])
+			b.WriteByte(hex[r>>4&0xf])
+			b.WriteByte(hex[r&0xf])
+		default:
+			b.WriteRune(r)
+		}
 	}
-	return f
+	b.WriteByte('"')
 }
 
 // decode reads the JSON document data into out, a pointer to an SDK shape.

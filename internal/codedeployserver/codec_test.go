@@ -2,6 +2,7 @@ package codedeployserver
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -131,7 +132,8 @@ var _ platform.CodeDeployAPI = (*echo)(nil)
 // startEcho serves e and returns the real SDK client for it.
 func startEcho(t *testing.T, e *echo) *codedeploy.Client {
 	t.Helper()
-	s := &Server{Server: httptestServer(t, Handler(e))}
+	s := newServer(Handler(e), nil)
+	t.Cleanup(s.Close)
 	return s.Client()
 }
 
@@ -304,5 +306,30 @@ func TestUnknownOperation(t *testing.T) {
 	var api smithy.APIError
 	if !errors.As(err, &api) || api.ErrorCode() != "UnknownOperationException" {
 		t.Fatalf("ListApplications error = %v, want UnknownOperationException", err)
+	}
+}
+
+func TestEncodeStrings(t *testing.T) {
+	for _, s := range []string{"plain", `quote " and \ backslash`, "new\nline\ttab\r", "\x00\x01\x1f ctl",
+		"unicode é ✓ 🚀", "line\u2028sep", "bad \xff utf8"} {
+		b, err := encode(&cdtypes.ErrorInformation{Message: aws.String(s)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !json.Valid(b) {
+			t.Fatalf("%q encoded as invalid JSON %s", s, b)
+		}
+		var std struct{ Message string }
+		if err := json.Unmarshal(b, &std); err != nil {
+			t.Fatal(err)
+		}
+		want := strings.ToValidUTF8(s, "\uFFFD")
+		if std.Message != want {
+			t.Fatalf("%q -> %s -> %q", s, b, std.Message)
+		}
+		var got cdtypes.ErrorInformation
+		if err := decode(b, &got); err != nil || aws.ToString(got.Message) != want {
+			t.Fatalf("decode(%s) = %q, %v", b, aws.ToString(got.Message), err)
+		}
 	}
 }

@@ -477,3 +477,30 @@ func TestWireHistory(t *testing.T) {
 		t.Fatalf("History of a missing group = %v", err)
 	}
 }
+
+// TestWireManyPolls polls a 60-target deployment a few hundred times (five
+// calls a poll, some answers 20 KB) through the client Server.Client
+// makes. Without BufferedBodyClient about one call in a few hundred failed
+// with "use of closed network connection" (see its doc comment).
+func TestWireManyPolls(t *testing.T) {
+	targets := make([]string, 60)
+	for i := range targets {
+		targets[i] = "i-" + strings.Repeat("0", 10) + string(rune('a'+i%26)) + string(rune('a'+i/26))
+	}
+	w := newWire(t, 0, codedeployfake.Group{Application: "app", Name: "fleet", Targets: targets})
+	id, err := w.cd.Create(context.Background(), input("app", "fleet", s3rev("v2.zip"), ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.clock.Advance(2 * step)
+	polls := 300
+	if testing.Short() {
+		polls = 50
+	}
+	for i := 0; i < polls; i++ {
+		s := w.status(t, id)
+		if len(s.Instances) != 60 || s.Status != deploy.StatusInProgress {
+			t.Fatalf("poll %d: %s with %d instances", i, s.Status, len(s.Instances))
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package ecs
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"regexp"
@@ -18,36 +19,44 @@ import (
 // flatten turns v (an SDK struct) into path -> JSON text leaves, dropping
 // zero values (null, "", 0, false, empty lists and objects) so that a field
 // left out and a field set to its zero value compare equal. Keys are
-// lowerCamel, as the ECS API spells them.
+// lowerCamel, as the ECS API spells them, except inside lifecycle hooks'
+// hookDetails, which are free-form and kept as written.
 func flatten(prefix string, v any) map[string]string {
 	out := map[string]string{}
 	b, err := json.Marshal(v)
 	if err != nil {
 		return out
 	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
 	var tree any
-	if err := json.Unmarshal(b, &tree); err != nil {
+	if err := dec.Decode(&tree); err != nil {
 		return out
 	}
-	var walk func(path string, n any)
-	walk = func(path string, n any) {
+	spliceHookDetails(tree, deploymentConfigurationOf(v))
+	var walk func(path string, n any, raw bool)
+	walk = func(path string, n any, raw bool) {
 		switch t := n.(type) {
 		case nil:
 		case map[string]any:
 			for k, c := range t {
-				walk(path+"."+lowerCamel(k), c)
+				if raw {
+					walk(path+"."+k, c, true)
+					continue
+				}
+				walk(path+"."+lowerCamel(k), c, k == "HookDetails")
 			}
 		case []any:
 			for i, c := range t {
-				walk(fmt.Sprintf("%s[%d]", path, i), c)
+				walk(fmt.Sprintf("%s[%d]", path, i), c, raw)
 			}
 		case string:
 			if t != "" {
 				out[path] = t
 			}
-		case float64:
-			if t != 0 {
-				out[path] = fmt.Sprint(t)
+		case json.Number:
+			if f, err := t.Float64(); err != nil || f != 0 {
+				out[path] = t.String()
 			}
 		case bool:
 			if t {
@@ -55,8 +64,55 @@ func flatten(prefix string, v any) map[string]string {
 			}
 		}
 	}
-	walk(prefix, tree)
+	walk(prefix, tree, false)
 	return out
+}
+
+// deploymentConfigurationOf returns the deployment configuration inside
+// the structs flatten sees, nil for others.
+func deploymentConfigurationOf(v any) *types.DeploymentConfiguration {
+	switch t := v.(type) {
+	case serviceAttrs:
+		return t.DeploymentConfiguration
+	case *serviceAttrs:
+		if t != nil {
+			return t.DeploymentConfiguration
+		}
+	case *ecs.CreateServiceInput:
+		if t != nil {
+			return t.DeploymentConfiguration
+		}
+	}
+	return nil
+}
+
+// spliceHookDetails puts the hookDetails of dc's lifecycle hooks into tree
+// (v as encoding/json renders it), which sees documents as empty objects.
+func spliceHookDetails(tree any, dc *types.DeploymentConfiguration) {
+	if dc == nil {
+		return
+	}
+	root, _ := tree.(map[string]any)
+	dct, _ := root["DeploymentConfiguration"].(map[string]any)
+	hooks, _ := dct["LifecycleHooks"].([]any)
+	for i, h := range dc.LifecycleHooks {
+		if i >= len(hooks) {
+			break
+		}
+		m, ok := hooks[i].(map[string]any)
+		if !ok {
+			continue
+		}
+		v, err := documentJSON(h.HookDetails)
+		if err != nil {
+			v = "(unreadable: " + err.Error() + ")"
+		}
+		if v == nil {
+			delete(m, "HookDetails")
+		} else {
+			m["HookDetails"] = v
+		}
+	}
 }
 
 func lowerCamel(s string) string {

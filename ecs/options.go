@@ -60,6 +60,10 @@ type LifecycleHook struct {
 	// until Driver.Continue. PAUSE hooks cannot sit at TEST_TRAFFIC_SHIFT or
 	// PRODUCTION_TRAFFIC_SHIFT.
 	Pause bool
+	// Details are custom parameters ECS passes to the function on each
+	// invocation (hookDetails): any value encoding/json renders, usually a
+	// map. Nil sends none. Not for PAUSE hooks.
+	Details any
 }
 
 // DeployOptions are the ecs driver's options, passed as
@@ -211,6 +215,14 @@ func (o DeployOptions) normalize() (DeployOptions, error) {
 			}
 			if h.Pause && (s == "TEST_TRAFFIC_SHIFT" || s == "PRODUCTION_TRAFFIC_SHIFT") {
 				return o, deploy.Invalid(f+".stages", s, "a pause hook cannot sit at a traffic shift")
+			}
+		}
+		if h.Details != nil {
+			if h.Pause {
+				return o, deploy.Invalid(f+".details", "", "a pause hook takes no details")
+			}
+			if _, err := hookDetailsDocument(h.Details); err != nil {
+				return o, deploy.Invalid(f+".details", "", err.Error())
 			}
 		}
 		if h.RoleARN == "" && o.HookRoleARN == "" && !h.Pause {

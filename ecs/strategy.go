@@ -112,6 +112,13 @@ func deploymentConfig(cur *types.DeploymentConfiguration, req deploy.Request, o 
 					role = o.HookRoleARN
 				}
 				lh.RoleArn = aws.String(role)
+				if h.Details != nil {
+					doc, err := hookDetailsDocument(h.Details)
+					if err != nil {
+						return nil, nil, deploy.Invalid("hooks.details", "", err.Error())
+					}
+					lh.HookDetails = doc
+				}
 			}
 			for _, s := range h.Stages {
 				lh.LifecycleStages = append(lh.LifecycleStages, types.DeploymentLifecycleHookStage(s))

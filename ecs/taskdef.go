@@ -7,7 +7,9 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/document"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	smithydocument "github.com/aws/smithy-go/document"
 
 	"github.com/switchyard/switchyard/deploy"
 )
@@ -78,8 +80,9 @@ func ParseTaskDefinition(data []byte) (*ecs.RegisterTaskDefinitionInput, error) 
 // ParseServiceDefinition reads a service definition: the CreateService input
 // shape, or one service as `aws ecs describe-services` prints it (its
 // read-only fields such as serviceArn, status, deployments and events are
-// dropped; {"services": [one]} is accepted too). Bad input gives a
-// *deploy.ValidationError.
+// dropped; {"services": [one]} is accepted too). The free-form hookDetails
+// of deploymentConfiguration.lifecycleHooks become the SDK's document
+// values, numbers kept exact. Bad input gives a *deploy.ValidationError.
 func ParseServiceDefinition(data []byte) (*ecs.CreateServiceInput, error) {
 	obj, err := jsonObject("serviceDefinition", data)
 	if err != nil {
@@ -100,11 +103,121 @@ func ParseServiceDefinition(data []byte) (*ecs.CreateServiceInput, error) {
 	// describe-services names the task definition ARN "taskDefinition" as
 	// CreateService does; the driver sets it itself, so it is dropped.
 	deleteFold(obj, "taskDefinition")
+	// encoding/json cannot decode into the SDK's document.Interface, so
+	// hookDetails are taken out first and put back as documents.
+	details := takeHookDetails(obj)
 	in := new(ecs.CreateServiceInput)
 	if err := decodeStrict(obj, in); err != nil {
 		return nil, deploy.Invalid("serviceDefinition", "", err.Error())
 	}
+	for i, v := range details {
+		if in.DeploymentConfiguration == nil || i >= len(in.DeploymentConfiguration.LifecycleHooks) {
+			continue // Not reached: the hook the details came from was decoded.
+		}
+		h := &in.DeploymentConfiguration.LifecycleHooks[i]
+		if h.TargetType == types.DeploymentLifecycleHookTargetTypePause {
+			return nil, deploy.Invalid(fmt.Sprintf("serviceDefinition.deploymentConfiguration.lifecycleHooks[%d].hookDetails", i), "",
+				"a PAUSE hook takes no hookDetails")
+		}
+		h.HookDetails = newDocument(v)
+	}
 	return in, nil
+}
+
+// takeHookDetails removes the non-null hookDetails of
+// deploymentConfiguration.lifecycleHooks[i] from obj and returns them by
+// hook index. Shapes that are not objects and lists are left for the
+// strict decoder to refuse.
+func takeHookDetails(obj map[string]any) map[int]any {
+	dcv, _ := lookupFold(obj, "deploymentConfiguration")
+	dc, ok := dcv.(map[string]any)
+	if !ok {
+		return nil
+	}
+	hv, _ := lookupFold(dc, "lifecycleHooks")
+	hooks, ok := hv.([]any)
+	if !ok {
+		return nil
+	}
+	out := map[int]any{}
+	for i, h := range hooks {
+		m, ok := h.(map[string]any)
+		if !ok {
+			continue
+		}
+		if v, ok := lookupFold(m, "hookDetails"); ok {
+			deleteFold(m, "hookDetails")
+			if v != nil {
+				out[i] = v
+			}
+		}
+	}
+	return out
+}
+
+// newDocument makes a document of a JSON tree decoded with UseNumber: its
+// json.Number values become document.Number, which the SDK writes as JSON
+// numbers (a json.Number would be written as a string).
+func newDocument(v any) document.Interface {
+	return document.NewLazyDocument(documentValue(v))
+}
+
+func documentValue(v any) any {
+	switch t := v.(type) {
+	case json.Number:
+		return smithydocument.Number(t.String())
+	case map[string]any:
+		m := make(map[string]any, len(t))
+		for k, c := range t {
+			m[k] = documentValue(c)
+		}
+		return m
+	case []any:
+		l := make([]any, len(t))
+		for i, c := range t {
+			l[i] = documentValue(c)
+		}
+		return l
+	}
+	return v
+}
+
+// hookDetailsDocument makes the hookDetails document of a Go value, going
+// through encoding/json so the value's json tags apply.
+func hookDetailsDocument(v any) (document.Interface, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("hook details are not JSON: %w", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var tree any
+	if err := dec.Decode(&tree); err != nil {
+		return nil, fmt.Errorf("hook details are not JSON: %w", err)
+	}
+	return newDocument(tree), nil
+}
+
+// documentJSON returns the JSON tree of a document (numbers as
+// json.Number), nil for a nil document.
+func documentJSON(d document.Interface) (any, error) {
+	if d == nil {
+		return nil, nil
+	}
+	b, err := d.MarshalSmithyDocument()
+	if err != nil {
+		return nil, err
+	}
+	if len(b) == 0 {
+		return nil, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	return v, nil
 }
 
 // jsonObject decodes data as one JSON object.

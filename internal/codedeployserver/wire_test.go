@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
 	cdtypes "github.com/aws/aws-sdk-go-v2/service/codedeploy/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/switchyard/switchyard/deploy"
 	"github.com/switchyard/switchyard/deploy/deploytest"
@@ -502,5 +503,32 @@ func TestWireManyPolls(t *testing.T) {
 		if len(s.Instances) != 60 || s.Status != deploy.StatusInProgress {
 			t.Fatalf("poll %d: %s with %d instances", i, s.Status, len(s.Instances))
 		}
+	}
+}
+
+// TestWireTransientErrors proves injected throttling and server faults
+// reach the tracker's caller as retryable errors, and that the next call
+// goes through.
+func TestWireTransientErrors(t *testing.T) {
+	w := newWire(t, 0, codedeployfake.Group{Application: "app", Name: "web", Targets: []string{"i-1"}})
+	ctx := context.Background()
+	id, err := w.cd.Create(ctx, input("app", "web", s3rev("v2.zip"), ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.fake.InjectError("GetDeployment", &smithy.GenericAPIError{Code: "ThrottlingException", Message: "Rate exceeded"})
+	_, err = w.cd.Status(ctx, id)
+	if platform.Classify(err) != platform.ClassThrottling || !platform.IsRetryable(err) {
+		t.Fatalf("throttled Status = %v (%v), want retryable throttling", err, platform.Classify(err))
+	}
+	w.fake.InjectError("ListDeploymentTargets", &smithy.GenericAPIError{Code: "InternalFailure", Message: "oops", Fault: smithy.FaultServer})
+	w.clock.Advance(step)
+	_, err = w.cd.Status(ctx, id)
+	var re interface{ HTTPStatusCode() int }
+	if !platform.IsRetryable(err) || !errors.As(err, &re) || re.HTTPStatusCode() != 500 {
+		t.Fatalf("server fault = %v, want a retryable HTTP 500", err)
+	}
+	if s := w.status(t, id); s.Status != deploy.StatusInProgress {
+		t.Fatalf("after the faults: %s", s.Status)
 	}
 }

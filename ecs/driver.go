@@ -74,6 +74,9 @@ type Driver struct {
 	// noSD records that the service-deployments API answered as missing,
 	// so later deployments go straight to DescribeServices polling.
 	noSD atomic.Bool
+	// noAbort records that ECS refused StopServiceDeployment's ABORT stop
+	// type, so later stops without rollback send ROLLBACK directly.
+	noAbort atomic.Bool
 }
 
 var (

@@ -2,11 +2,14 @@ package ecs
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/switchyard/switchyard/deploy"
 )
@@ -14,7 +17,10 @@ import (
 // Stop stops an in-flight deployment. With the service-deployments API it
 // calls StopServiceDeployment (stop type ROLLBACK with o.Rollback, ABORT
 // without) and returns StopPending until ECS reports the deployment ended,
-// then StopSucceeded. Without that API, a stop updates the service back to
+// then StopSucceeded. ECS's API reference lists ABORT but documents ROLLBACK
+// as the one valid stop type: where ECS refuses ABORT with a validation
+// error naming it, the driver stops with ROLLBACK instead, says so in a
+// note event, and sends ROLLBACK directly from then on. Without that API, a stop updates the service back to
 // dep.From's task definition (once), with or without o.Rollback, since a
 // rolling ECS deployment cannot be frozen; a note event says so. A deployment that already ended gives
 // StopSucceeded, or ErrCannotStop when it succeeded.
@@ -68,20 +74,14 @@ func (d *Driver) stop(ctx context.Context, dep *deploy.Deployment, o deploy.Stop
 			types.ServiceDeploymentStatusRollbackInProgress:
 			return deploy.StopPending, nil
 		}
-		st := types.StopServiceDeploymentStopTypeAbort
-		if o.Rollback {
-			st = types.StopServiceDeploymentStopTypeRollback
-		}
-		d.log.DebugContext(ctx, "StopServiceDeployment", "arn", arn, "type", st)
-		if _, err := d.ecs.StopServiceDeployment(ctx, &ecs.StopServiceDeploymentInput{
-			ServiceDeploymentArn: aws.String(arn), StopType: st}); err != nil {
-			if !IsUnavailable(err) {
-				return "", fmt.Errorf("StopServiceDeployment: %w", err)
-			}
-			fallback = true
-		} else {
+		err = d.stopServiceDeployment(ctx, arn, o.Rollback, dep)
+		if err == nil {
 			return deploy.StopPending, nil
 		}
+		if !IsUnavailable(err) {
+			return "", fmt.Errorf("StopServiceDeployment: %w", err)
+		}
+		fallback = true
 	}
 	_ = fallback
 	// DescribeServices-only: ECS cannot freeze a rolling deployment, so a
@@ -174,4 +174,69 @@ func (d *Driver) describeServiceDeployment(ctx context.Context, arn string) (*ty
 		return nil, fmt.Errorf("%w: service deployment %s", deploy.ErrNotFound, arn)
 	}
 	return &out.ServiceDeployments[0], nil
+}
+
+// stopServiceDeployment calls StopServiceDeployment with ROLLBACK, or with
+// ABORT when rollback is false and ECS has not refused ABORT before. A
+// refused ABORT is retried once as ROLLBACK, with a note event.
+func (d *Driver) stopServiceDeployment(ctx context.Context, arn string, rollback bool, dep *deploy.Deployment) error {
+	call := func(st types.StopServiceDeploymentStopType) error {
+		d.log.DebugContext(ctx, "StopServiceDeployment", "arn", arn, "type", st)
+		_, err := d.ecs.StopServiceDeployment(ctx, &ecs.StopServiceDeploymentInput{ServiceDeploymentArn: aws.String(arn), StopType: st})
+		return err
+	}
+	back := "the previous revision"
+	if dep.From != nil && dep.From.String() != "" {
+		back = dep.From.String()
+	}
+	if rollback {
+		return call(types.StopServiceDeploymentStopTypeRollback)
+	}
+	if d.noAbort.Load() {
+		if err := call(types.StopServiceDeploymentStopTypeRollback); err != nil {
+			return err
+		}
+		deploy.NotifierFrom(ctx)(deploy.EventNote, "stopping with ROLLBACK: ECS refuses stop type ABORT here; the service goes back to "+back)
+		return nil
+	}
+	aerr := call(types.StopServiceDeploymentStopTypeAbort)
+	if aerr == nil || !abortRefused(aerr) {
+		return aerr
+	}
+	d.noAbort.Store(true)
+	d.log.DebugContext(ctx, "StopServiceDeployment ABORT refused", "err", aerr)
+	if err := call(types.StopServiceDeploymentStopTypeRollback); err != nil {
+		return err
+	}
+	deploy.NotifierFrom(ctx)(deploy.EventNote, "ECS refused stop type ABORT ("+apiMessage(aerr)+
+		"); stopped with ROLLBACK instead: the service goes back to "+back)
+	return nil
+}
+
+// abortRefused reports whether err is ECS refusing stop type ABORT: a
+// validation error (InvalidParameterException, ClientException,
+// UnsupportedFeatureException or a ValidationException code) whose message
+// names ABORT or the stop type. Other errors, such as an unknown ARN or a
+// deployment no longer in progress, are not.
+func abortRefused(err error) bool {
+	var ae smithy.APIError
+	if !errors.As(err, &ae) {
+		return false
+	}
+	switch ae.ErrorCode() {
+	case "InvalidParameterException", "ClientException", "UnsupportedFeatureException", "ValidationException":
+	default:
+		return false
+	}
+	m := strings.ToLower(ae.ErrorMessage())
+	return strings.Contains(m, "abort") || strings.Contains(m, "stoptype") || strings.Contains(m, "stop type")
+}
+
+// apiMessage is the AWS error message of err, or err's text.
+func apiMessage(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) && ae.ErrorMessage() != "" {
+		return ae.ErrorCode() + ": " + ae.ErrorMessage()
+	}
+	return err.Error()
 }

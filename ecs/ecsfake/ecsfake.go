@@ -51,6 +51,11 @@ type Options struct {
 	// HookResult decides the outcome of a Lambda lifecycle hook; nil means
 	// every hook succeeds. A non-nil error rolls the deployment back.
 	HookResult func(functionARN, stage string) error
+	// RefuseAbort makes StopServiceDeployment refuse stop type ABORT with an
+	// InvalidParameterException, as ECS does where only ROLLBACK is
+	// accepted (the API reference lists ABORT but documents ROLLBACK as
+	// the one valid value).
+	RefuseAbort bool
 }
 
 const (
@@ -74,6 +79,7 @@ type Fake struct {
 	failNext  int
 	calls     []string
 	mutations int
+	faults    map[string][]error
 }
 
 type service struct {
@@ -140,6 +146,28 @@ func (f *Fake) SetAlarm(name string, alarm bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.alarms[name] = alarm
+}
+
+// InjectError makes the next call of operation op (such as
+// "StopServiceDeployment") fail with err, once per InjectError call. The
+// call is recorded, and counts as a mutation when op mutates, as a call
+// that reached AWS and was refused.
+func (f *Fake) InjectError(op string, err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.faults == nil {
+		f.faults = map[string][]error{}
+	}
+	f.faults[op] = append(f.faults[op], err)
+}
+
+func (f *Fake) fault(op string) error {
+	q := f.faults[op]
+	if len(q) == 0 {
+		return nil
+	}
+	f.faults[op] = q[1:]
+	return q[0]
 }
 
 // Mutations is the number of mutating calls so far.
@@ -321,6 +349,9 @@ func (f *Fake) RegisterTaskDefinition(_ context.Context, in *ecs.RegisterTaskDef
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.call("RegisterTaskDefinition", true)
+	if err := f.fault("RegisterTaskDefinition"); err != nil {
+		return nil, err
+	}
 	if aws.ToString(in.Family) == "" || len(in.ContainerDefinitions) == 0 {
 		return nil, &types.ClientException{Message: aws.String("family and containerDefinitions are required")}
 	}
@@ -335,6 +366,9 @@ func (f *Fake) DescribeTaskDefinition(_ context.Context, in *ecs.DescribeTaskDef
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.call("DescribeTaskDefinition", false)
+	if err := f.fault("DescribeTaskDefinition"); err != nil {
+		return nil, err
+	}
 	td := f.lookupTD(aws.ToString(in.TaskDefinition))
 	if td == nil {
 		return nil, &types.ClientException{Message: aws.String("Unable to describe task definition.")}
@@ -354,6 +388,9 @@ func (f *Fake) DeregisterTaskDefinition(_ context.Context, in *ecs.DeregisterTas
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.call("DeregisterTaskDefinition", true)
+	if err := f.fault("DeregisterTaskDefinition"); err != nil {
+		return nil, err
+	}
 	td := f.lookupTD(aws.ToString(in.TaskDefinition))
 	if td == nil || !strings.Contains(aws.ToString(in.TaskDefinition), ":") {
 		return nil, &types.ClientException{Message: aws.String("The specified task definition does not exist.")}
@@ -369,6 +406,9 @@ func (f *Fake) ListTaskDefinitions(_ context.Context, in *ecs.ListTaskDefinition
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.call("ListTaskDefinitions", false)
+	if err := f.fault("ListTaskDefinitions"); err != nil {
+		return nil, err
+	}
 	type e struct {
 		fam string
 		rev int32
@@ -854,6 +894,9 @@ func (f *Fake) CreateService(_ context.Context, in *ecs.CreateServiceInput, _ ..
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.call("CreateService", true)
+	if err := f.fault("CreateService"); err != nil {
+		return nil, err
+	}
 	k := key(aws.ToString(in.Cluster), aws.ToString(in.ServiceName))
 	if s, ok := f.services[k]; ok && aws.ToString(s.svc.Status) == "ACTIVE" {
 		return nil, invalidParam("Creation of service was not idempotent.")
@@ -873,6 +916,9 @@ func (f *Fake) UpdateService(_ context.Context, in *ecs.UpdateServiceInput, _ ..
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.call("UpdateService", true)
+	if err := f.fault("UpdateService"); err != nil {
+		return nil, err
+	}
 	s := f.services[key(aws.ToString(in.Cluster), aws.ToString(in.Service))]
 	if s == nil || aws.ToString(s.svc.Status) != "ACTIVE" {
 		return nil, &types.ServiceNotFoundException{Message: aws.String("Service not found.")}
@@ -959,6 +1005,9 @@ func (f *Fake) DescribeServices(_ context.Context, in *ecs.DescribeServicesInput
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.call("DescribeServices", false)
+	if err := f.fault("DescribeServices"); err != nil {
+		return nil, err
+	}
 	if len(in.Services) > 10 {
 		return nil, invalidParam("services can have at most 10 items")
 	}
@@ -982,6 +1031,9 @@ func (f *Fake) ListServiceDeployments(_ context.Context, in *ecs.ListServiceDepl
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.call("ListServiceDeployments", false)
+	if err := f.fault("ListServiceDeployments"); err != nil {
+		return nil, err
+	}
 	if f.opts.NoServiceDeployments {
 		return nil, unavailable("ListServiceDeployments")
 	}
@@ -1028,6 +1080,9 @@ func (f *Fake) DescribeServiceDeployments(_ context.Context, in *ecs.DescribeSer
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.call("DescribeServiceDeployments", false)
+	if err := f.fault("DescribeServiceDeployments"); err != nil {
+		return nil, err
+	}
 	if f.opts.NoServiceDeployments {
 		return nil, unavailable("DescribeServiceDeployments")
 	}
@@ -1057,6 +1112,9 @@ func (f *Fake) DescribeServiceRevisions(_ context.Context, in *ecs.DescribeServi
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.call("DescribeServiceRevisions", false)
+	if err := f.fault("DescribeServiceRevisions"); err != nil {
+		return nil, err
+	}
 	if f.opts.NoServiceDeployments {
 		return nil, unavailable("DescribeServiceRevisions")
 	}
@@ -1078,6 +1136,9 @@ func (f *Fake) StopServiceDeployment(_ context.Context, in *ecs.StopServiceDeplo
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.call("StopServiceDeployment", true)
+	if err := f.fault("StopServiceDeployment"); err != nil {
+		return nil, err
+	}
 	if f.opts.NoServiceDeployments {
 		return nil, unavailable("StopServiceDeployment")
 	}
@@ -1087,6 +1148,9 @@ func (f *Fake) StopServiceDeployment(_ context.Context, in *ecs.StopServiceDeplo
 	}
 	if d.done || !d.rollbackAt.IsZero() || !d.stopAt.IsZero() {
 		return nil, &types.ConflictException{Message: aws.String("the service deployment is not in progress")}
+	}
+	if in.StopType == types.StopServiceDeploymentStopTypeAbort && f.opts.RefuseAbort {
+		return nil, invalidParam("Invalid stopType ABORT: the valid stop type is ROLLBACK.")
 	}
 	now := f.now()
 	if in.StopType == types.StopServiceDeploymentStopTypeAbort {
@@ -1106,6 +1170,9 @@ func (f *Fake) ContinueServiceDeployment(_ context.Context, in *ecs.ContinueServ
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.call("ContinueServiceDeployment", true)
+	if err := f.fault("ContinueServiceDeployment"); err != nil {
+		return nil, err
+	}
 	if f.opts.NoServiceDeployments {
 		return nil, unavailable("ContinueServiceDeployment")
 	}
@@ -1138,6 +1205,9 @@ func (f *Fake) RegisterScalableTarget(_ context.Context, in *applicationautoscal
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.call("RegisterScalableTarget", true)
+	if err := f.fault("RegisterScalableTarget"); err != nil {
+		return nil, err
+	}
 	id := aws.ToString(in.ResourceId)
 	st := f.scalable[id]
 	if st == nil {
@@ -1176,6 +1246,9 @@ func (f *Fake) DescribeScalableTargets(_ context.Context, in *applicationautosca
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.call("DescribeScalableTargets", false)
+	if err := f.fault("DescribeScalableTargets"); err != nil {
+		return nil, err
+	}
 	out := &applicationautoscaling.DescribeScalableTargetsOutput{}
 	ids := in.ResourceIds
 	if len(ids) == 0 {

@@ -1,0 +1,186 @@
+package ecs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/switchyard/switchyard/deploy"
+	"github.com/switchyard/switchyard/ecs/ecsfake"
+)
+
+// stopRecorder is the fake with the stop types of StopServiceDeployment
+// calls recorded.
+type stopRecorder struct {
+	*ecsfake.Fake
+	mu    sync.Mutex
+	types []types.StopServiceDeploymentStopType
+}
+
+func (r *stopRecorder) StopServiceDeployment(ctx context.Context, in *ecs.StopServiceDeploymentInput, optFns ...func(*ecs.Options)) (*ecs.StopServiceDeploymentOutput, error) {
+	r.mu.Lock()
+	r.types = append(r.types, in.StopType)
+	r.mu.Unlock()
+	return r.Fake.StopServiceDeployment(ctx, in, optFns...)
+}
+
+func (r *stopRecorder) sent() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s := fmt.Sprint(r.types)
+	r.types = nil
+	return s
+}
+
+func newStopEnv(t *testing.T, fo ecsfake.Options) (*env, *stopRecorder) {
+	t.Helper()
+	e := newEnv(t, fo)
+	rec := &stopRecorder{Fake: e.fake}
+	drv, err := New(Options{ECS: rec, AutoScaling: e.fake, Clock: e.clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.drv = drv
+	return e, rec
+}
+
+func (e *env) startDeploy(image string) *deploy.Deployment {
+	e.t.Helper()
+	p := mustPlan(e.t, e, DeployOptions{TaskDefinition: taskDefJSON("web", image)})
+	d, err := e.drv.Start(e.ctx(), p)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return d
+}
+
+func (e *env) takeNotes() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	n := e.notes
+	e.notes = nil
+	return n
+}
+
+// TestStopAbortRefused: where ECS refuses the ABORT stop type, a stop
+// without rollback is sent again as ROLLBACK with a note, and later stops
+// send ROLLBACK directly.
+func TestStopAbortRefused(t *testing.T) {
+	e, rec := newStopEnv(t, ecsfake.Options{})
+	e.fake.InjectError("StopServiceDeployment", &types.InvalidParameterException{
+		Message: aws.String("Invalid stopType ABORT: the valid stop type is ROLLBACK.")})
+	d := e.startDeploy("nginx:2")
+	out, err := e.drv.Stop(e.ctx(), d, deploy.StopOptions{})
+	if err != nil || out != deploy.StopPending {
+		t.Fatalf("stop: %v %v", out, err)
+	}
+	if got := rec.sent(); got != "[ABORT ROLLBACK]" {
+		t.Fatalf("stop types sent %s, want [ABORT ROLLBACK]", got)
+	}
+	notes := strings.Join(e.takeNotes(), "\n")
+	if !strings.Contains(notes, "refused stop type ABORT") || !strings.Contains(notes, "ROLLBACK") || !strings.Contains(notes, "web:1") {
+		t.Fatalf("notes %q", notes)
+	}
+	e.clock.Advance(5 * time.Minute)
+	s, err := e.drv.Status(e.ctx(), d)
+	if err != nil || s.Status != deploy.StatusRolledBack {
+		t.Fatalf("status %v %v", s, err)
+	}
+	if got := aws.ToString(e.service().TaskDefinition); !strings.HasSuffix(got, "web:1") {
+		t.Fatalf("service runs %s", got)
+	}
+
+	// The driver remembers: the next plain stop sends ROLLBACK at once.
+	d2 := e.startDeploy("nginx:3")
+	if out, err := e.drv.Stop(e.ctx(), d2, deploy.StopOptions{}); err != nil || out != deploy.StopPending {
+		t.Fatalf("second stop: %v %v", out, err)
+	}
+	if got := rec.sent(); got != "[ROLLBACK]" {
+		t.Fatalf("stop types sent %s, want [ROLLBACK]", got)
+	}
+	if notes := strings.Join(e.takeNotes(), "\n"); !strings.Contains(notes, "ABORT") {
+		t.Fatalf("no note on the second stop: %q", notes)
+	}
+}
+
+// TestStopAbortRefusedByPartition runs the engine's Stop against a fake
+// that always refuses ABORT.
+func TestStopAbortRefusedByPartition(t *testing.T) {
+	e, rec := newStopEnv(t, ecsfake.Options{RefuseAbort: true})
+	d := e.startDeploy("nginx:2")
+	if _, err := e.engine().Stop(e.ctx(), d, deploy.StopOptions{Reason: "operator"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := rec.sent(); !strings.HasPrefix(got, "[ABORT ROLLBACK") {
+		t.Fatalf("stop types sent %s", got)
+	}
+	e.clock.Advance(5 * time.Minute)
+	s, err := e.drv.Status(e.ctx(), d)
+	if err != nil || s.Status != deploy.StatusRolledBack {
+		t.Fatalf("status %v %v", s, err)
+	}
+}
+
+// TestStopOtherErrorsNotRetried: an error that is not the ABORT refusal
+// is returned as is, without a ROLLBACK the caller did not ask for.
+func TestStopOtherErrorsNotRetried(t *testing.T) {
+	e, rec := newStopEnv(t, ecsfake.Options{})
+	e.fake.InjectError("StopServiceDeployment", &types.ConflictException{Message: aws.String("the service deployment is not in progress")})
+	d := e.startDeploy("nginx:2")
+	_, err := e.drv.Stop(e.ctx(), d, deploy.StopOptions{})
+	var ce *types.ConflictException
+	var de *deploy.Error
+	if !errors.As(err, &ce) || !errors.As(err, &de) || de.Op != "stop" {
+		t.Fatalf("err = %v, want a *deploy.Error wrapping ConflictException", err)
+	}
+	if got := rec.sent(); got != "[ABORT]" {
+		t.Fatalf("stop types sent %s, want [ABORT]", got)
+	}
+	if n := e.takeNotes(); len(n) != 0 {
+		t.Fatalf("notes %q", n)
+	}
+	// ABORT is still tried next time.
+	if out, err := e.drv.Stop(e.ctx(), d, deploy.StopOptions{}); err != nil || out != deploy.StopPending {
+		t.Fatalf("stop: %v %v", out, err)
+	}
+	if got := rec.sent(); got != "[ABORT]" {
+		t.Fatalf("stop types sent %s, want [ABORT]", got)
+	}
+}
+
+func TestAbortRefused(t *testing.T) {
+	wrapOp := func(err error) error {
+		return &smithy.OperationError{ServiceID: "ECS", OperationName: "StopServiceDeployment", Err: err}
+	}
+	cases := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"invalid parameter naming ABORT", &types.InvalidParameterException{Message: aws.String("ABORT is not supported")}, true},
+		{"wrapped by the SDK", wrapOp(&types.InvalidParameterException{Message: aws.String("Invalid stopType")}), true},
+		{"validation exception", wrapOp(&smithy.GenericAPIError{Code: "ValidationException",
+			Message: "1 validation error detected: Value 'ABORT' at 'stopType' failed to satisfy constraint"}), true},
+		{"client exception naming the stop type", &types.ClientException{Message: aws.String("The stop type is not valid in this Region.")}, true},
+		{"unsupported feature", &types.UnsupportedFeatureException{Message: aws.String("ABORT is unsupported")}, true},
+		{"invalid parameter about something else", &types.InvalidParameterException{Message: aws.String("Invalid service deployment ARN")}, false},
+		{"conflict naming ABORT", &types.ConflictException{Message: aws.String("cannot ABORT: not in progress")}, false},
+		{"not found", &types.ServiceDeploymentNotFoundException{Message: aws.String("no such deployment")}, false},
+		{"access denied", &types.AccessDeniedException{Message: aws.String("not authorized to perform ecs:StopServiceDeployment")}, false},
+		{"plain error", errors.New("abort"), false},
+	}
+	for _, tc := range cases {
+		if got := abortRefused(tc.err); got != tc.want {
+			t.Errorf("%s: abortRefused = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}

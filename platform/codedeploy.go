@@ -33,6 +33,21 @@ type CodeDeployAPI interface {
 
 var _ CodeDeployAPI = (*codedeploy.Client)(nil)
 
+// CodeDeployGroupsAPI is the read-only part of the CodeDeploy API that
+// finds applications and deployment groups: what a driver needs to
+// discover the deployment group of a resource (the ECS driver looks for the
+// group whose ecsServices lists a service). *codedeploy.Client satisfies
+// it, and so does codedeployfake.Fake. It is separate from CodeDeployAPI so
+// that implementations of the tracker's interface need not grow.
+type CodeDeployGroupsAPI interface {
+	ListApplications(ctx context.Context, in *codedeploy.ListApplicationsInput, optFns ...func(*codedeploy.Options)) (*codedeploy.ListApplicationsOutput, error)
+	BatchGetApplications(ctx context.Context, in *codedeploy.BatchGetApplicationsInput, optFns ...func(*codedeploy.Options)) (*codedeploy.BatchGetApplicationsOutput, error)
+	ListDeploymentGroups(ctx context.Context, in *codedeploy.ListDeploymentGroupsInput, optFns ...func(*codedeploy.Options)) (*codedeploy.ListDeploymentGroupsOutput, error)
+	BatchGetDeploymentGroups(ctx context.Context, in *codedeploy.BatchGetDeploymentGroupsInput, optFns ...func(*codedeploy.Options)) (*codedeploy.BatchGetDeploymentGroupsOutput, error)
+}
+
+var _ CodeDeployGroupsAPI = (*codedeploy.Client)(nil)
+
 // CodeDeploy limits on batch calls.
 const (
 	maxBatchGetDeploymentTargets = 25

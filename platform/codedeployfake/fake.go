@@ -24,7 +24,9 @@ package codedeployfake
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -92,6 +94,17 @@ type Group struct {
 	// Current is the revision the group runs before any deployment, which an
 	// automatic rollback of the first deployment returns to.
 	Current *cdtypes.RevisionLocation
+	// ECSServices are the ECS services of an ECS group, as
+	// BatchGetDeploymentGroups reports them (ecsServices). Default: one per
+	// target of the form "cluster:service".
+	ECSServices []cdtypes.ECSService
+	// Alarms is the group's CloudWatch alarm configuration, reported by
+	// BatchGetDeploymentGroups. Nil means none.
+	Alarms *cdtypes.AlarmConfiguration
+	// DeploymentConfigName is the group's default deployment configuration,
+	// reported by BatchGetDeploymentGroups. Empty means the platform's
+	// all-at-once configuration.
+	DeploymentConfigName string
 }
 
 // Call is one recorded API call.
@@ -99,7 +112,7 @@ type Call struct {
 	// Op is the operation name, such as "CreateDeployment".
 	Op string
 	// Mutating is true for CreateDeployment, StopDeployment and
-	// ContinueDeployment.
+	// ContinueDeployment; the application and group reads are not.
 	Mutating bool
 	// Input is the input the call received (a pointer to the SDK input).
 	Input any
@@ -110,6 +123,7 @@ type Fake struct {
 	mu          sync.Mutex
 	opts        Options
 	groups      map[string]*Group
+	apps        map[string]cdtypes.ComputePlatform
 	deps        map[string]*dep
 	order       []string
 	seq         int
@@ -162,7 +176,8 @@ func New(opts Options) *Fake {
 	if opts.IDPrefix == "" {
 		opts.IDPrefix = "d-"
 	}
-	return &Fake{opts: opts, groups: map[string]*Group{}, deps: map[string]*dep{}, errs: map[string][]error{}}
+	return &Fake{opts: opts, groups: map[string]*Group{}, apps: map[string]cdtypes.ComputePlatform{},
+		deps: map[string]*dep{}, errs: map[string][]error{}}
 }
 
 // AddGroup registers a deployment group (and its application).
@@ -185,9 +200,42 @@ func (f *Fake) AddGroup(g Group) {
 			g.Events = ServerEvents()
 		}
 	}
+	if len(g.ECSServices) == 0 && g.ComputePlatform == cdtypes.ComputePlatformEcs {
+		for _, t := range g.Targets {
+			if c, svc, ok := strings.Cut(t, ":"); ok {
+				g.ECSServices = append(g.ECSServices, cdtypes.ECSService{ClusterName: aws.String(c), ServiceName: aws.String(svc)})
+			}
+		}
+	}
+	if g.DeploymentConfigName == "" {
+		switch g.ComputePlatform {
+		case cdtypes.ComputePlatformLambda:
+			g.DeploymentConfigName = "CodeDeployDefault.LambdaAllAtOnce"
+		case cdtypes.ComputePlatformEcs:
+			g.DeploymentConfigName = "CodeDeployDefault.ECSAllAtOnce"
+		default:
+			g.DeploymentConfigName = "CodeDeployDefault.OneAtATime"
+		}
+	}
 	g.Targets = append([]string(nil), g.Targets...)
 	g.Events = append([]string(nil), g.Events...)
+	g.ECSServices = append([]cdtypes.ECSService(nil), g.ECSServices...)
+	if _, ok := f.apps[g.Application]; !ok {
+		f.apps[g.Application] = g.ComputePlatform
+	}
 	f.groups[g.Application+"/"+g.Name] = &g
+}
+
+// AddApplication registers an application with no deployment group (yet).
+// An empty platform means Server. AddGroup registers its application
+// itself.
+func (f *Fake) AddApplication(name string, platform cdtypes.ComputePlatform) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if platform == "" {
+		platform = cdtypes.ComputePlatformServer
+	}
+	f.apps[name] = platform
 }
 
 // FailNext makes the next deployment created fail at lifecycle event event
@@ -343,12 +391,8 @@ func (f *Fake) CreateDeployment(_ context.Context, in *codedeploy.CreateDeployme
 }
 
 func (f *Fake) hasApp(app string) bool {
-	for _, g := range f.groups {
-		if g.Application == app {
-			return true
-		}
-	}
-	return false
+	_, ok := f.apps[app]
+	return ok
 }
 
 func (f *Fake) create(g *Group, in *codedeploy.CreateDeploymentInput, now time.Time, creator cdtypes.DeploymentCreator) *dep {
@@ -949,6 +993,154 @@ func (f *Fake) BatchGetDeployments(_ context.Context, in *codedeploy.BatchGetDep
 		}
 		f.advance(d, now)
 		out.DeploymentsInfo = append(out.DeploymentsInfo, f.snapshot(d))
+	}
+	return out, nil
+}
+
+// ListApplications lists application names in name order, PageSize at a
+// time.
+func (f *Fake) ListApplications(_ context.Context, in *codedeploy.ListApplicationsInput, _ ...func(*codedeploy.Options)) (*codedeploy.ListApplicationsOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.record("ListApplications", false, in); err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(f.apps))
+	for a := range f.apps {
+		names = append(names, a)
+	}
+	sort.Strings(names)
+	page, next, err := f.page(names, in.NextToken)
+	if err != nil {
+		return nil, err
+	}
+	return &codedeploy.ListApplicationsOutput{Applications: page, NextToken: next}, nil
+}
+
+// BatchGetApplications describes up to 100 applications. An unknown name
+// gives ApplicationDoesNotExistException, as CodeDeploy answers.
+func (f *Fake) BatchGetApplications(_ context.Context, in *codedeploy.BatchGetApplicationsInput, _ ...func(*codedeploy.Options)) (*codedeploy.BatchGetApplicationsOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.record("BatchGetApplications", false, in); err != nil {
+		return nil, err
+	}
+	if len(in.ApplicationNames) == 0 {
+		return nil, &cdtypes.ApplicationNameRequiredException{Message: aws.String("The application names are required.")}
+	}
+	if len(in.ApplicationNames) > 100 {
+		return nil, &cdtypes.BatchLimitExceededException{Message: aws.String("The maximum number of names or IDs allowed for this request (100) was exceeded.")}
+	}
+	out := &codedeploy.BatchGetApplicationsOutput{}
+	for _, a := range in.ApplicationNames {
+		p, ok := f.apps[a]
+		if !ok {
+			return nil, &cdtypes.ApplicationDoesNotExistException{Message: aws.String("Application does not exist with name " + a)}
+		}
+		out.ApplicationsInfo = append(out.ApplicationsInfo, cdtypes.ApplicationInfo{ApplicationName: aws.String(a),
+			ApplicationId: aws.String("app-" + a), ComputePlatform: p})
+	}
+	return out, nil
+}
+
+// ListDeploymentGroups lists an application's group names in name order,
+// PageSize at a time.
+func (f *Fake) ListDeploymentGroups(_ context.Context, in *codedeploy.ListDeploymentGroupsInput, _ ...func(*codedeploy.Options)) (*codedeploy.ListDeploymentGroupsOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.record("ListDeploymentGroups", false, in); err != nil {
+		return nil, err
+	}
+	app := aws.ToString(in.ApplicationName)
+	if app == "" {
+		return nil, &cdtypes.ApplicationNameRequiredException{Message: aws.String("The minimum length of application name is 1.")}
+	}
+	if !f.hasApp(app) {
+		return nil, &cdtypes.ApplicationDoesNotExistException{Message: aws.String("No application found for name: " + app)}
+	}
+	var names []string
+	for _, g := range f.groups {
+		if g.Application == app {
+			names = append(names, g.Name)
+		}
+	}
+	sort.Strings(names)
+	page, next, err := f.page(names, in.NextToken)
+	if err != nil {
+		return nil, err
+	}
+	return &codedeploy.ListDeploymentGroupsOutput{ApplicationName: in.ApplicationName, DeploymentGroups: page, NextToken: next}, nil
+}
+
+// BatchGetDeploymentGroups describes up to 100 groups of one application:
+// compute platform, ECS services, alarms, automatic rollback, deployment
+// configuration and the last deployments. Unknown group names are left out
+// and named in ErrorMessage, as CodeDeploy does.
+func (f *Fake) BatchGetDeploymentGroups(_ context.Context, in *codedeploy.BatchGetDeploymentGroupsInput, _ ...func(*codedeploy.Options)) (*codedeploy.BatchGetDeploymentGroupsOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.record("BatchGetDeploymentGroups", false, in); err != nil {
+		return nil, err
+	}
+	app := aws.ToString(in.ApplicationName)
+	if app == "" {
+		return nil, &cdtypes.ApplicationNameRequiredException{Message: aws.String("The minimum length of application name is 1.")}
+	}
+	if !f.hasApp(app) {
+		return nil, &cdtypes.ApplicationDoesNotExistException{Message: aws.String("No application found for name: " + app)}
+	}
+	if len(in.DeploymentGroupNames) == 0 {
+		return nil, &cdtypes.DeploymentGroupNameRequiredException{Message: aws.String("The deployment group names are required.")}
+	}
+	if len(in.DeploymentGroupNames) > 100 {
+		return nil, &cdtypes.BatchLimitExceededException{Message: aws.String("The maximum number of names or IDs allowed for this request (100) was exceeded.")}
+	}
+	out := &codedeploy.BatchGetDeploymentGroupsOutput{}
+	var missing []string
+	now := f.opts.Clock.Now()
+	for _, name := range in.DeploymentGroupNames {
+		g := f.groups[app+"/"+name]
+		if g == nil {
+			missing = append(missing, name)
+			continue
+		}
+		info := cdtypes.DeploymentGroupInfo{
+			ApplicationName: aws.String(app), DeploymentGroupName: aws.String(g.Name),
+			DeploymentGroupId: aws.String("dg-" + app + "-" + g.Name), ComputePlatform: g.ComputePlatform,
+			DeploymentConfigName: aws.String(g.DeploymentConfigName),
+			EcsServices:          append([]cdtypes.ECSService(nil), g.ECSServices...),
+		}
+		if g.Alarms != nil {
+			a := *g.Alarms
+			a.Alarms = append([]cdtypes.Alarm(nil), g.Alarms.Alarms...)
+			info.AlarmConfiguration = &a
+		}
+		if g.AutoRollback != nil {
+			r := *g.AutoRollback
+			r.Events = append([]cdtypes.AutoRollbackEvent(nil), g.AutoRollback.Events...)
+			info.AutoRollbackConfiguration = &r
+		}
+		if g.ComputePlatform == cdtypes.ComputePlatformEcs {
+			info.DeploymentStyle = &cdtypes.DeploymentStyle{DeploymentType: cdtypes.DeploymentTypeBlueGreen,
+				DeploymentOption: cdtypes.DeploymentOptionWithTrafficControl}
+		}
+		for _, id := range f.order {
+			d := f.deps[id]
+			if d.group != g {
+				continue
+			}
+			f.advance(d, now)
+			last := &cdtypes.LastDeploymentInfo{DeploymentId: d.info.DeploymentId, Status: d.info.Status,
+				CreateTime: d.info.CreateTime, EndTime: d.info.CompleteTime}
+			info.LastAttemptedDeployment = last
+			if d.info.Status == cdtypes.DeploymentStatusSucceeded {
+				info.LastSuccessfulDeployment = last
+			}
+		}
+		out.DeploymentGroupsInfo = append(out.DeploymentGroupsInfo, info)
+	}
+	if len(missing) > 0 {
+		out.ErrorMessage = aws.String("Deployment groups do not exist: " + strings.Join(missing, ", "))
 	}
 	return out, nil
 }

@@ -3,6 +3,7 @@ package codedeployfake_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -108,5 +109,82 @@ func TestFakeProgressAndRecording(t *testing.T) {
 	}
 	if _, err := f.ContinueDeployment(ctx, &codedeploy.ContinueDeploymentInput{DeploymentId: id}); err == nil {
 		t.Fatal("continued a completed deployment")
+	}
+}
+
+var _ platform.CodeDeployGroupsAPI = (*codedeployfake.Fake)(nil)
+
+func TestFakeApplicationsAndGroups(t *testing.T) {
+	clk := &clock{now: time.Unix(1_700_000_000, 0).UTC()}
+	f := codedeployfake.New(codedeployfake.Options{Clock: clk, PageSize: 2})
+	f.AddGroup(codedeployfake.Group{Application: "AppECS-prod-web", Name: "DgpECS-prod-web", ComputePlatform: cdtypes.ComputePlatformEcs,
+		Targets: []string{"prod:web"}, Alarms: &cdtypes.AlarmConfiguration{Enabled: true, Alarms: []cdtypes.Alarm{{Name: aws.String("5xx")}}},
+		AutoRollback: &cdtypes.AutoRollbackConfiguration{Enabled: true, Events: []cdtypes.AutoRollbackEvent{cdtypes.AutoRollbackEventDeploymentFailure}}})
+	f.AddGroup(codedeployfake.Group{Application: "fleet", Name: "g1"})
+	f.AddGroup(codedeployfake.Group{Application: "fleet", Name: "g2"})
+	f.AddGroup(codedeployfake.Group{Application: "fleet", Name: "g3"})
+	f.AddApplication("empty", cdtypes.ComputePlatformLambda)
+	ctx := context.Background()
+
+	var apps []string
+	var tok *string
+	for {
+		out, err := f.ListApplications(ctx, &codedeploy.ListApplicationsInput{NextToken: tok})
+		if err != nil {
+			t.Fatal(err)
+		}
+		apps = append(apps, out.Applications...)
+		if tok = out.NextToken; tok == nil {
+			break
+		}
+	}
+	if fmt.Sprint(apps) != "[AppECS-prod-web empty fleet]" {
+		t.Fatalf("applications %v", apps)
+	}
+	ba, err := f.BatchGetApplications(ctx, &codedeploy.BatchGetApplicationsInput{ApplicationNames: apps})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var platforms []string
+	for _, a := range ba.ApplicationsInfo {
+		platforms = append(platforms, aws.ToString(a.ApplicationName)+"="+string(a.ComputePlatform))
+	}
+	if fmt.Sprint(platforms) != "[AppECS-prod-web=ECS empty=Lambda fleet=Server]" {
+		t.Fatalf("platforms %v", platforms)
+	}
+	var dne *cdtypes.ApplicationDoesNotExistException
+	if _, err := f.BatchGetApplications(ctx, &codedeploy.BatchGetApplicationsInput{ApplicationNames: []string{"nope"}}); !errors.As(err, &dne) {
+		t.Fatalf("unknown application: %v", err)
+	}
+
+	lg, err := f.ListDeploymentGroups(ctx, &codedeploy.ListDeploymentGroupsInput{ApplicationName: aws.String("fleet")})
+	if err != nil || fmt.Sprint(lg.DeploymentGroups) != "[g1 g2]" || lg.NextToken == nil {
+		t.Fatalf("first page %v %v", lg, err)
+	}
+	lg, err = f.ListDeploymentGroups(ctx, &codedeploy.ListDeploymentGroupsInput{ApplicationName: aws.String("fleet"), NextToken: lg.NextToken})
+	if err != nil || fmt.Sprint(lg.DeploymentGroups) != "[g3]" || lg.NextToken != nil {
+		t.Fatalf("second page %v %v", lg, err)
+	}
+	if _, err := f.ListDeploymentGroups(ctx, &codedeploy.ListDeploymentGroupsInput{ApplicationName: aws.String("nope")}); !errors.As(err, &dne) {
+		t.Fatalf("unknown application: %v", err)
+	}
+
+	bg, err := f.BatchGetDeploymentGroups(ctx, &codedeploy.BatchGetDeploymentGroupsInput{ApplicationName: aws.String("AppECS-prod-web"),
+		DeploymentGroupNames: []string{"DgpECS-prod-web", "gone"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(bg.DeploymentGroupsInfo) != 1 || aws.ToString(bg.ErrorMessage) == "" {
+		t.Fatalf("groups %+v, error message %q", bg.DeploymentGroupsInfo, aws.ToString(bg.ErrorMessage))
+	}
+	g := bg.DeploymentGroupsInfo[0]
+	if len(g.EcsServices) != 1 || aws.ToString(g.EcsServices[0].ClusterName) != "prod" || aws.ToString(g.EcsServices[0].ServiceName) != "web" ||
+		g.AlarmConfiguration == nil || aws.ToString(g.AlarmConfiguration.Alarms[0].Name) != "5xx" ||
+		g.AutoRollbackConfiguration == nil || !g.AutoRollbackConfiguration.Enabled ||
+		aws.ToString(g.DeploymentConfigName) != "CodeDeployDefault.ECSAllAtOnce" || g.ComputePlatform != cdtypes.ComputePlatformEcs {
+		t.Fatalf("group %+v", g)
+	}
+	if f.Mutations() != 0 {
+		t.Fatalf("reads counted as %d mutations", f.Mutations())
 	}
 }

@@ -247,6 +247,8 @@ func (g *AlarmGate) Alarms(ctx context.Context) ([]AlarmState, error) {
 
 func (g *AlarmGate) describe(ctx context.Context, in *cloudwatch.DescribeAlarmsInput, into map[string]AlarmState) error {
 	in.AlarmTypes = []cwtypes.AlarmType{cwtypes.AlarmTypeMetricAlarm, cwtypes.AlarmTypeCompositeAlarm}
+	// CloudWatch pages 50 alarms at a time unless asked for its maximum.
+	in.MaxRecords = aws.Int32(100)
 	seen := map[string]bool{}
 	for {
 		out, err := g.api.DescribeAlarms(ctx, in)

@@ -21,7 +21,6 @@
 package codedeployserver
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -40,6 +39,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
 	"github.com/aws/smithy-go"
 
+	"github.com/switchyard/switchyard/internal/bufclient"
 	"github.com/switchyard/switchyard/platform"
 	"github.com/switchyard/switchyard/platform/codedeployfake"
 )
@@ -100,55 +100,15 @@ func Start(t testing.TB, fake *codedeployfake.Fake) *Server {
 // Region, BaseEndpoint the server's URL, one attempt per call (a fake
 // answers the same way twice, so retries only hide errors from tests) and
 // an HTTP client that hands the transport a copy of each request body (see
-// BufferedBodyClient).
+// bufclient.Client).
 func (s *Server) Config() aws.Config {
 	return aws.Config{
 		Region:           Region,
 		Credentials:      credentials.NewStaticCredentialsProvider("testing", "testing", ""),
 		BaseEndpoint:     aws.String(s.URL),
 		RetryMaxAttempts: 1,
-		HTTPClient:       BufferedBodyClient{Client: &http.Client{Transport: s.transport}},
+		HTTPClient:       bufclient.Client{HTTP: &http.Client{Transport: s.transport}},
 	}
-}
-
-// BufferedBodyClient is an aws.HTTPClient that reads each request body
-// into memory and sends a copy, so the body the transport writes is never
-// the SDK's own.
-//
-// Why: after the response headers arrive, smithy-go closes the request
-// body it built (a reader whose WriteTo answers io.EOF once closed), while
-// net/http's connection writer may still be finishing that body (it copies
-// what follows Content-Length to io.Discard). The writer then sees io.EOF
-// as a write error and closes the connection under the response being
-// read, and the call fails with "use of closed network connection". Real
-// AWS endpoints answer too slowly to lose that race; a loopback server
-// loses it about once in a few hundred calls. With a copy, the SDK's
-// close no longer reaches the transport. The SDK's serializers,
-// middleware and deserializers still run unchanged.
-type BufferedBodyClient struct {
-	// Client sends the requests. Default http.DefaultClient.
-	Client *http.Client
-}
-
-// Do sends r with its body replaced by an in-memory copy.
-func (c BufferedBodyClient) Do(r *http.Request) (*http.Response, error) {
-	hc := c.Client
-	if hc == nil {
-		hc = http.DefaultClient
-	}
-	if r.Body == nil || r.Body == http.NoBody {
-		return hc.Do(r)
-	}
-	data, err := io.ReadAll(r.Body)
-	r.Body.Close()
-	if err != nil {
-		return nil, fmt.Errorf("codedeployserver: reading the request body: %w", err)
-	}
-	r = r.Clone(r.Context())
-	r.Body = io.NopCloser(bytes.NewReader(data))
-	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
-	r.ContentLength = int64(len(data))
-	return hc.Do(r)
 }
 
 // Client returns the real SDK CodeDeploy client, configured by Config.

@@ -481,7 +481,7 @@ func TestWireHistory(t *testing.T) {
 
 // TestWireManyPolls polls a 60-target deployment a few hundred times (five
 // calls a poll, some answers 20 KB) through the client Server.Client
-// makes. Without BufferedBodyClient about one call in a few hundred failed
+// makes. Without bufclient.Client about one call in a few hundred failed
 // with "use of closed network connection" (see its doc comment).
 func TestWireManyPolls(t *testing.T) {
 	targets := make([]string, 60)

@@ -16,6 +16,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/switchyard/switchyard/internal/bufclient"
 )
 
 // Server is a running moto_server.
@@ -75,15 +77,18 @@ func Start(t testing.TB, env ...string) *Server {
 }
 
 // Config returns an aws.Config for the server: static test credentials, the
-// server's region and endpoint, and one attempt per call (moto answers
+// server's region and endpoint, one attempt per call (moto answers
 // operations it does not implement with an HTML 500, which is not worth
-// retrying).
+// retrying), and an HTTP client that sends copies of request bodies (see
+// bufclient.Client: loopback servers answer fast enough to race the SDK's
+// closing of the body).
 func (s *Server) Config() aws.Config {
 	return aws.Config{
 		Region:           s.Region,
 		Credentials:      credentials.NewStaticCredentialsProvider("testing", "testing", ""),
 		BaseEndpoint:     aws.String(s.URL),
 		RetryMaxAttempts: 1,
+		HTTPClient:       bufclient.Client{},
 	}
 }
 

@@ -572,6 +572,7 @@ func (e *Engine) hold(ctx context.Context, r *run, dur time.Duration, approval b
 	end := clk.Now().Add(dur)
 	phase := PhaseBake
 	if approval {
+		phase = PhaseWatch
 		r.mu.Lock()
 		r.waiting = true
 		r.mu.Unlock()
@@ -820,8 +821,21 @@ func (e *Engine) halt(ctx context.Context, r *run, rollback bool, failed Status,
 		r.emit(EventNote, "nothing to roll back to: the target had no previous revision")
 	}
 	final := failed
-	if d.Status == StatusStopped && failed == StatusStopped {
-		final = StatusStopped
+	if !stopped {
+		switch {
+		case failed == StatusStopped && d.Status.Terminal():
+			// A stop request the platform refused; it finished the
+			// deployment its own way, and that is the outcome.
+			final = d.Status
+		case r.p.Mode == ModeEngine:
+			final = StatusFailed
+			reason = "could not be stopped; the engine stopped shifting at " + formatPercent(d.Percent) + "%: " + reason
+		default:
+			final = StatusFailed
+		}
+	}
+	if final == StatusSucceeded {
+		return d, e.wrap("deploy", d.Target, d.ID, errs.ErrorOrNil())
 	}
 	r.setStatus(final, reason)
 	return r.snapshot(), e.wrap("deploy", d.Target, d.ID, joinStatus(StatusError(final), errs))
@@ -962,6 +976,33 @@ func (e *Engine) Approve(deploymentID string) error {
 	default:
 	}
 	return nil
+}
+
+// Continue lets a waiting deployment go on. A deployment this engine holds
+// at an approval step is approved (as Approve does); any other is passed to
+// the driver's Continuer (a blue/green deployment waiting to reroute, a
+// deployment paused at a lifecycle hook). Drivers without Continuer give
+// ErrUnsupported; a deployment that is not waiting, ErrInvalidRequest.
+func (e *Engine) Continue(ctx context.Context, d *Deployment) error {
+	if d == nil || d.ID == "" {
+		return e.wrap("continue", Target{}, "", Invalid("deployment", "", "required"))
+	}
+	e.mu.Lock()
+	r := e.running[d.ID]
+	e.mu.Unlock()
+	if r != nil {
+		r.mu.Lock()
+		waiting := r.waiting
+		r.mu.Unlock()
+		if waiting {
+			return e.Approve(d.ID)
+		}
+	}
+	c, ok := e.drv.(Continuer)
+	if !ok {
+		return e.wrap("continue", d.Target, d.ID, fmt.Errorf("%w: %s deployments cannot be continued", ErrUnsupported, e.platform()))
+	}
+	return e.wrap("continue", d.Target, d.ID, c.Continue(ctx, d))
 }
 
 // Running returns snapshots of the deployments this engine is running.

@@ -178,3 +178,56 @@ func TestOptionsOf(t *testing.T) {
 	assert.ErrorIs(t, err, deploy.ErrInvalidRequest)
 	assert.Contains(t, err.Error(), "deploy_test.opts")
 }
+
+func TestRefusedStopPlatformFinishesItsWay(t *testing.T) {
+	r := newRig(t, deploy.ModePlatform)
+	r.fake.RefuseStop(errors.New("too late"))
+	stopper := deploy.GateFunc{GateName: "operator", Phases: []deploy.Phase{deploy.PhaseBake},
+		Func: func(ctx context.Context, c deploy.Check) error {
+			_, err := r.eng.Stop(ctx, c.Deployment, deploy.StopOptions{})
+			assert.ErrorIs(t, err, deploy.ErrCannotStop)
+			return nil
+		}}
+	d, err := r.eng.Deploy(ctxT(t), deploy.Request{Target: r.target, Revision: deploy.Revision{ID: "v2"},
+		Strategy: deploy.Canary(10, time.Hour), Gates: []deploy.Gate{stopper}})
+	assert.ErrorIs(t, err, deploy.ErrCannotStop, "the refusal is reported")
+	assert.Equal(t, deploy.StatusSucceeded, d.Status, "the platform finished the deployment; that is the outcome")
+	assert.Equal(t, "v2", r.fake.Current("web").ID)
+}
+
+func TestRefusedStopEngineModeIsFailed(t *testing.T) {
+	r := newRig(t, deploy.ModeEngine)
+	r.fake.RefuseStop(errors.New("too late"))
+	alarm := deploytest.NewAlarm("errors")
+	alarm.FireAt(30)
+	d, err := r.eng.Deploy(ctxT(t), deploy.Request{Target: r.target, Revision: deploy.Revision{ID: "v2"},
+		Strategy: deploy.Linear(30, time.Minute), Gates: []deploy.Gate{alarm}})
+	assert.ErrorIs(t, err, deploy.ErrFailed)
+	assert.ErrorIs(t, err, deploy.ErrAlarm)
+	assert.ErrorIs(t, err, deploy.ErrCannotStop)
+	assert.Equal(t, deploy.StatusFailed, d.Status)
+	assert.Contains(t, d.Reason, "stopped shifting at 30%")
+}
+
+func TestEngineContinue(t *testing.T) {
+	clk := deploytest.NewClock(time.Time{})
+	f := deploytest.NewDriver(deploytest.DriverOptions{Mode: deploy.ModePlatform, Clock: clk})
+	target := f.AddTarget("svc", deploy.Revision{ID: "1"})
+	eng := deploy.New(f, deploy.Options{Clock: clk})
+	d, err := eng.Deploy(ctxT(t), deploy.Request{Target: target, Revision: deploy.Revision{ID: "2"},
+		Strategy: deploy.Custom(deploy.ShiftTo(50), deploy.Approval(), deploy.ShiftTo(100)), NoWait: true})
+	require.NoError(t, err)
+	assert.ErrorIs(t, eng.Continue(ctxT(t), d), deploy.ErrInvalidRequest, "not waiting yet")
+	clk.Advance(time.Minute)
+	got, err := eng.Status(ctxT(t), d)
+	require.NoError(t, err)
+	require.Equal(t, deploy.StatusReady, got.Status)
+	require.NoError(t, eng.Continue(ctxT(t), got))
+	clk.SetAuto(true)
+	final, err := eng.Wait(ctxT(t), got)
+	require.NoError(t, err)
+	assert.Equal(t, deploy.StatusSucceeded, final.Status)
+
+	plain := deploy.New(minimalDriver{}, deploy.Options{})
+	assert.ErrorIs(t, plain.Continue(ctxT(t), &deploy.Deployment{ID: "m-1"}), deploy.ErrUnsupported)
+}

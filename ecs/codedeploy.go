@@ -19,9 +19,16 @@ import (
 )
 
 // CodeDeployAPI is the part of the CodeDeploy API used for services with the
-// CODE_DEPLOY deployment controller: platform.CodeDeployAPI, which
-// *codedeploy.Client satisfies.
-type CodeDeployAPI = platform.CodeDeployAPI
+// CODE_DEPLOY deployment controller: platform.CodeDeployAPI to create,
+// follow and stop deployments, and platform.CodeDeployGroupsAPI (read-only)
+// to find the service's deployment group. *codedeploy.Client and
+// codedeployfake.Fake satisfy it.
+type CodeDeployAPI interface {
+	platform.CodeDeployAPI
+	platform.CodeDeployGroupsAPI
+}
+
+var _ CodeDeployAPI = (*codedeploy.Client)(nil)
 
 // codeDeployPlan is what Start needs to deploy through CodeDeploy.
 type codeDeployPlan struct {
@@ -53,11 +60,16 @@ func (d *Driver) prepareCodeDeploy(ctx context.Context, pl *plan, out *deploy.Pl
 		return nil, fmt.Errorf("%w: service %s uses the CODE_DEPLOY controller and the driver has no CodeDeploy client", deploy.ErrUnsupported, pl.service)
 	}
 	o := pl.opts
-	if o.Hooks != nil || len(o.Alarms) > 0 || o.BlueGreen || o.BakeTime > 0 {
-		return nil, deploy.Invalid("options", "", "hooks, alarms, blueGreen and bakeTime are ECS-controller settings; a CODE_DEPLOY service takes them from its deployment group")
+	if err := checkCodeDeployOptions(o); err != nil {
+		return nil, err
 	}
+	g, err := d.codeDeployGroup(ctx, pl)
+	if err != nil {
+		return nil, err
+	}
+	out.Notes = append(out.Notes, g.notes...)
 	cp := &codeDeployPlan{svc: svc}
-	cp.application, cp.group = codeDeployGroup(pl)
+	cp.application, cp.group = g.application, g.group
 	cp.config = o.CodeDeployConfig
 	if cp.config == "" {
 		name, ok := req.Strategy.CodeDeployConfigName("ECS")
@@ -69,6 +81,7 @@ func (d *Driver) prepareCodeDeploy(ctx context.Context, pl *plan, out *deploy.Pl
 	for _, e := range req.RollbackOn.Events() {
 		cp.events = append(cp.events, cdtypes.AutoRollbackEvent(e))
 	}
+	out.Notes = append(out.Notes, groupNotes(g, cp.config, cp.events, req)...)
 	if o.Command == CommandRollback && pl.inFlight != "" {
 		cp.stop = pl.inFlight
 		out.Notes = append(out.Notes, "CodeDeploy deployment "+cp.stop+" is in flight: stopping it with auto-rollback")
@@ -205,34 +218,33 @@ func (d *Driver) continueCodeDeploy(ctx context.Context, dep *deploy.Deployment,
 	return d.tracker().Continue(ctx, det.codeDeployID)
 }
 
-// codeDeployGroup returns the CodeDeploy application and deployment group
-// of the plan's service.
-func codeDeployGroup(pl *plan) (application, group string) {
-	application, group = pl.opts.CodeDeployApplication, pl.opts.CodeDeployDeploymentGroup
-	if application == "" {
-		application = "AppECS-" + pl.cluster + "-" + pl.service
+// checkCodeDeployOptions refuses the ECS-controller settings a
+// CODE_DEPLOY-controller service cannot take.
+func checkCodeDeployOptions(o DeployOptions) error {
+	if o.Hooks != nil || len(o.Alarms) > 0 || o.BlueGreen || o.BakeTime > 0 {
+		return deploy.Invalid("options", "", "hooks, alarms, blueGreen and bakeTime are ECS-controller settings; a CODE_DEPLOY service takes them from its deployment group")
 	}
-	if group == "" {
-		group = "DgpECS-" + pl.cluster + "-" + pl.service
-	}
-	return application, group
+	return nil
 }
 
 // codeDeployInFlight finds a live CodeDeploy deployment of the service's
 // deployment group, records it in pl and returns its ID ("" if none or if
-// the group cannot be read).
-func (d *Driver) codeDeployInFlight(ctx context.Context, pl *plan) string {
-	app, group := codeDeployGroup(pl)
-	hist, err := d.tracker().History(ctx, app, group)
+// the group's history cannot be read). Only finding the group can fail.
+func (d *Driver) codeDeployInFlight(ctx context.Context, pl *plan) (string, error) {
+	g, err := d.codeDeployGroup(ctx, pl)
+	if err != nil {
+		return "", err
+	}
+	hist, err := d.tracker().History(ctx, g.application, g.group)
 	if err != nil {
 		d.log.DebugContext(ctx, "CodeDeploy history", "err", err)
-		return ""
+		return "", nil
 	}
 	for _, h := range hist {
 		if !h.Status.Terminal() && h.DeploymentID != "" {
 			pl.inFlight = h.DeploymentID
-			return pl.inFlight
+			return pl.inFlight, nil
 		}
 	}
-	return ""
+	return "", nil
 }

@@ -20,6 +20,12 @@
 // a note event. A deployment whose PRIMARY deployment is no longer ours (the
 // circuit breaker or an alarm rolled it back) is reported as
 // deploy.StatusRolledBack, never as a success.
+//
+// Services with the CODE_DEPLOY deployment controller deploy through
+// CodeDeploy with an AppSpec built from the service. Prepare finds their
+// deployment group as ecspresso does, by the ECS services the groups list
+// (read-only calls), and its notes say what the group's own alarms and
+// automatic rollback will do.
 package ecs
 
 import (

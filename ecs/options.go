@@ -141,8 +141,12 @@ type DeployOptions struct {
 	CodeDeployConfig string
 	// CodeDeployApplication and CodeDeployDeploymentGroup name the
 	// CodeDeploy application and deployment group of a CODE_DEPLOY-controller
-	// service. Empty means the console's names, "AppECS-CLUSTER-SERVICE" and
-	// "DgpECS-CLUSTER-SERVICE".
+	// service. Empty means discovered, as ecspresso does: the deployment
+	// group whose ecsServices lists the service, searched in
+	// CodeDeployApplication when set, else in every ECS application (several
+	// matches are an *AmbiguousDeploymentGroupError). When none matches, the
+	// console's names, "AppECS-CLUSTER-SERVICE" and "DgpECS-CLUSTER-SERVICE",
+	// are used, and the plan says so.
 	CodeDeployApplication     string
 	CodeDeployDeploymentGroup string
 }

@@ -42,6 +42,8 @@ type plan struct {
 	codeDeploy *codeDeployPlan
 	// inFlight is a CodeDeploy deployment in flight that a rollback stops.
 	inFlight string
+	// cdGroup is the CodeDeploy deployment group, once resolved.
+	cdGroup *cdGroup
 }
 
 // Prepare validates req, reads the service, task definitions and
@@ -147,6 +149,15 @@ func (d *Driver) prepare(ctx context.Context, req deploy.Request) (*deploy.Plan,
 	if cur != nil {
 		family = aws.ToString(cur.Family)
 	}
+	inFlight := ""
+	if o.Command == CommandRollback && svc != nil && isCodeDeploy(svc) && d.cd != nil {
+		if err := checkCodeDeployOptions(o); err != nil {
+			return nil, err
+		}
+		if inFlight, err = d.codeDeployInFlight(ctx, pl); err != nil {
+			return nil, err
+		}
+	}
 	switch {
 	case register != nil:
 		pl.register = register
@@ -155,7 +166,7 @@ func (d *Driver) prepare(ctx context.Context, req deploy.Request) (*deploy.Plan,
 		if cur != nil && aws.ToString(cur.Family) == aws.ToString(register.Family) && len(out.Changes) == 0 {
 			out.Notes = append(out.Notes, "the task definition file equals "+labelOf(pl.fromTaskDef)+"; a new revision is registered anyway")
 		}
-	case o.Command == CommandRollback && svc != nil && isCodeDeploy(svc) && d.cd != nil && d.codeDeployInFlight(ctx, pl) != "":
+	case inFlight != "":
 		// Stopping the CodeDeploy deployment with auto-rollback returns
 		// the service to what it runs now.
 		pl.taskDef = pl.fromTaskDef

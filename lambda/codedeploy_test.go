@@ -5,7 +5,6 @@ import (
 	"errors"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -52,72 +51,12 @@ func newCDEnv(t *testing.T) *cdEnv {
 	cd.AddGroup(codedeployfake.Group{Application: "app", Name: "app-live", ComputePlatform: cdtypes.ComputePlatformLambda, Targets: []string{"app:live"},
 		Current: &cdtypes.RevisionLocation{RevisionType: cdtypes.RevisionLocationTypeAppSpecContent,
 			AppSpecContent: &cdtypes.AppSpecContent{Content: aws.String(seed), Sha256: aws.String(lambda.Sha256(seed))}}})
-	glue := &cdGlue{Fake: cd, lf: lf, done: map[string]bool{}}
+	glue := newCDGlue(cd, fakePointer(lf), false)
 	drv := lambda.NewCodeDeploy(lf, glue, lambda.CodeDeployOptions{Options: lambda.Options{Clock: clk}, Application: "app", DeploymentGroup: "app-live"})
 	return &cdEnv{lf: lf, cd: cd, glue: glue, clock: clk, drv: drv, eng: deploy.New(drv, deploy.Options{Clock: clk}), tgt: lambda.Target("app", "live")}
 }
 
 func (e *cdEnv) mutations() int { return e.lf.Mutations() + e.cd.Mutations() }
-
-// cdGlue wraps the CodeDeploy fake: when a Lambda deployment is seen
-// Succeeded, the alias is pointed at its AppSpec's TargetVersion, as
-// CodeDeploy's AllowTraffic does; when a rollback deployment succeeds, at
-// the CurrentVersion of the deployment it rolls back, as CodeDeploy's
-// Lambda rollback does.
-type cdGlue struct {
-	*codedeployfake.Fake
-	lf   *lambdafake.Client
-	mu   sync.Mutex
-	done map[string]bool
-}
-
-func (g *cdGlue) GetDeployment(ctx context.Context, in *codedeploy.GetDeploymentInput, o ...func(*codedeploy.Options)) (*codedeploy.GetDeploymentOutput, error) {
-	out, err := g.Fake.GetDeployment(ctx, in, o...)
-	if err == nil && out.DeploymentInfo != nil {
-		g.apply(*out.DeploymentInfo)
-	}
-	return out, err
-}
-
-func (g *cdGlue) BatchGetDeployments(ctx context.Context, in *codedeploy.BatchGetDeploymentsInput, o ...func(*codedeploy.Options)) (*codedeploy.BatchGetDeploymentsOutput, error) {
-	out, err := g.Fake.BatchGetDeployments(ctx, in, o...)
-	if err == nil {
-		for _, info := range out.DeploymentsInfo {
-			g.apply(info)
-		}
-	}
-	return out, err
-}
-
-func (g *cdGlue) apply(info cdtypes.DeploymentInfo) {
-	if info.Status != cdtypes.DeploymentStatusSucceeded || info.Revision == nil || info.Revision.AppSpecContent == nil {
-		return
-	}
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	id := aws.ToString(info.DeploymentId)
-	if g.done[id] {
-		return
-	}
-	g.done[id] = true
-	spec, err := lambda.ParseAppSpec([]byte(aws.ToString(info.Revision.AppSpecContent.Content)))
-	if err != nil {
-		return
-	}
-	version := spec.TargetVersion
-	if ri := info.RollbackInfo; ri != nil && aws.ToString(ri.RollbackTriggeringDeploymentId) != "" {
-		trig, ok := g.Fake.Deployment(aws.ToString(ri.RollbackTriggeringDeploymentId))
-		if !ok {
-			return
-		}
-		ts, err := lambda.ParseAppSpec([]byte(aws.ToString(trig.Revision.AppSpecContent.Content)))
-		if err != nil {
-			return
-		}
-		version = ts.CurrentVersion
-	}
-	g.lf.AddAlias(spec.Function, spec.Alias, version, nil)
-}
 
 func TestCodeDeployConformance(t *testing.T) {
 	deploytest.Run(t, func(t *testing.T) *deploytest.Harness {

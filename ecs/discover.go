@@ -2,6 +2,7 @@ package ecs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -87,6 +88,15 @@ func (d *Driver) codeDeployGroup(ctx context.Context, pl *plan) (*cdGroup, error
 }
 
 func (d *Driver) resolveCodeDeployGroup(ctx context.Context, pl *plan) (*cdGroup, error) {
+	g, err := d.resolveGroup(ctx, pl)
+	var dne *cdtypes.ApplicationDoesNotExistException
+	if pl.opts.CodeDeployApplication != "" && errors.As(err, &dne) && !errors.Is(err, deploy.ErrNotFound) {
+		err = fmt.Errorf("%w: CodeDeploy application %s: %w", deploy.ErrNotFound, pl.opts.CodeDeployApplication, err)
+	}
+	return g, err
+}
+
+func (d *Driver) resolveGroup(ctx context.Context, pl *plan) (*cdGroup, error) {
 	app, group := pl.opts.CodeDeployApplication, pl.opts.CodeDeployDeploymentGroup
 	if app != "" && group != "" {
 		g := &cdGroup{application: app, group: group}

@@ -234,8 +234,8 @@ func TestCodeDeployGroupFromOptions(t *testing.T) {
 	// An unknown application too.
 	_, err = e.drv.Prepare(e.ctx(), e.request(DeployOptions{TaskDefinition: tdef, CodeDeployApplication: "nope"}))
 	var dne *cdtypes.ApplicationDoesNotExistException
-	if !errors.As(err, &dne) {
-		t.Fatalf("err = %v, want ApplicationDoesNotExistException", err)
+	if !errors.As(err, &dne) || !errors.Is(err, deploy.ErrNotFound) {
+		t.Fatalf("err = %v, want ErrNotFound wrapping ApplicationDoesNotExistException", err)
 	}
 	noMutations(t, e, cd)
 }

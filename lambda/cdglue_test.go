@@ -47,12 +47,13 @@ type cdGlue struct {
 	mu      sync.Mutex
 	done    map[string]bool
 	shifted map[string]float64
+	last    map[string]string // per alias, its last move
 	log     []string
 	errs    []error
 }
 
 func newCDGlue(f *codedeployfake.Fake, point aliasPointer, weights bool) *cdGlue {
-	return &cdGlue{Fake: f, point: point, weights: weights, done: map[string]bool{}, shifted: map[string]float64{}}
+	return &cdGlue{Fake: f, point: point, weights: weights, done: map[string]bool{}, shifted: map[string]float64{}, last: map[string]string{}}
 }
 
 func (g *cdGlue) GetDeployment(ctx context.Context, in *codedeploy.GetDeploymentInput, o ...func(*codedeploy.Options)) (*codedeploy.GetDeploymentOutput, error) {
@@ -148,12 +149,18 @@ func (g *cdGlue) apply(info cdtypes.DeploymentInfo) {
 	g.pointLocked(spec.Function, spec.Alias, version, nil)
 }
 
+// pointLocked moves the alias unless it is already there.
 func (g *cdGlue) pointLocked(fn, alias, version string, weights map[string]float64) {
+	move := fmt.Sprintf("%s %v", version, weights)
+	if g.last[fn+":"+alias] == move {
+		return
+	}
 	if err := g.point(fn, alias, version, weights); err != nil {
 		g.errs = append(g.errs, fmt.Errorf("pointing %s:%s at %s %v: %w", fn, alias, version, weights, err))
 		return
 	}
-	g.log = append(g.log, fmt.Sprintf("%s %v", version, weights))
+	g.last[fn+":"+alias] = move
+	g.log = append(g.log, move)
 }
 
 func (g *cdGlue) fail(err error) {

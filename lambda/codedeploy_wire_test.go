@@ -66,20 +66,6 @@ func (l *httpLog) all() []string {
 	return append([]string(nil), l.reqs...)
 }
 
-// mutating returns the requests other than reads (Lambda's REST API reads
-// with GET).
-func (l *httpLog) mutating() []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []string
-	for _, r := range l.reqs {
-		if !strings.HasPrefix(r, http.MethodGet+" ") {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
 // eventLog collects engine events.
 type eventLog struct {
 	mu sync.Mutex
@@ -280,8 +266,6 @@ type cdWire struct {
 	fake    *codedeployfake.Fake
 	glue    *cdGlue
 	cdCalls *httpLog // the X-Amz-Target of every request the CodeDeploy endpoint received
-	clock   *deploytest.Clock
-	drv     *lambda.CodeDeployDriver
 	eng     *deploy.Engine
 	events  *eventLog
 	tgt     deploy.Target
@@ -332,7 +316,7 @@ func newCDWire(t *testing.T, ls *lambdaSide) *cdWire {
 			t.Errorf("moving the alias as CodeDeploy: %v", err)
 		}
 	})
-	return &cdWire{lambda: ls, fake: fake, glue: glue, cdCalls: cdCalls, clock: clk, drv: drv,
+	return &cdWire{lambda: ls, fake: fake, glue: glue, cdCalls: cdCalls,
 		eng: deploy.New(drv, deploy.Options{Clock: clk, OnEvent: events.add}), events: events, tgt: lambda.Target("app", "live")}
 }
 
@@ -455,7 +439,7 @@ func TestCodeDeployWireCanary(t *testing.T) {
 			t.Errorf("alias moves %q, want %q", got, want)
 		}
 		if a := w.alias(t); a != "3 map[]" {
-			t.Errorf("alias on moto %s, want 3 alone", a)
+			t.Errorf("alias %s, want 3 alone", a)
 		}
 		// The driver's only mutating Lambda call: the package upload, which
 		// publishes the version too. Never an alias update.
@@ -514,7 +498,7 @@ func TestCodeDeployWireHookFailureRollsBack(t *testing.T) {
 			t.Errorf("alias moves %q, want %q", got, want)
 		}
 		if a := w.alias(t); a != "2 map[]" {
-			t.Errorf("alias on moto %s, want 2 alone", a)
+			t.Errorf("alias %s, want 2 alone", a)
 		}
 		if !slices.ContainsFunc(w.events.of(deploy.EventMessage, d.ID), func(m string) bool { return strings.Contains(m, "AfterAllowTraffic") }) {
 			t.Errorf("no message about the failed hook in %q", w.events.of(deploy.EventMessage, d.ID))
@@ -526,23 +510,11 @@ func TestCodeDeployWireStopPendingThenRollsBack(t *testing.T) {
 	forEachLambda(t, func(t *testing.T, w *cdWire) {
 		ctx := context.Background()
 		w.fake.StopPending(1)
-		var (
-			once    sync.Once
-			outcome deploy.StopOutcome
-			stopErr error
-		)
 		req := w.request(t, 0)
-		req.Gates = append(req.Gates, deploy.GateFunc{GateName: "operator", Phases: []deploy.Phase{deploy.PhaseWatch, deploy.PhaseBake},
-			Func: func(ctx context.Context, c deploy.Check) error {
-				if c.Percent >= 10 {
-					once.Do(func() {
-						outcome, stopErr = w.eng.Stop(ctx, c.Deployment, deploy.StopOptions{Rollback: true, Reason: "operator stop"})
-					})
-				}
-				return nil
-			}})
+		op := w.operator()
+		req.Gates = append(req.Gates, op)
 		d, err := w.eng.Deploy(ctx, req)
-		if stopErr != nil || outcome != deploy.StopPending {
+		if outcome, stopErr := op.outcome, op.err; stopErr != nil || outcome != deploy.StopPending {
 			t.Fatalf("Engine.Stop = %q, %v; want Pending", outcome, stopErr)
 		}
 		if !errors.Is(err, deploy.ErrRolledBack) {
@@ -579,7 +551,84 @@ func TestCodeDeployWireStopPendingThenRollsBack(t *testing.T) {
 			t.Errorf("alias moves %q, want %q", got, want)
 		}
 		if a := w.alias(t); a != "2 map[]" {
-			t.Errorf("alias on moto %s, want 2 alone", a)
+			t.Errorf("alias %s, want 2 alone", a)
+		}
+	})
+}
+
+// operator is a gate that stops the deployment with rollback through
+// Engine.Stop, once, when the canary has 10% of the traffic.
+type operator struct {
+	eng     *deploy.Engine
+	once    sync.Once
+	outcome deploy.StopOutcome
+	err     error
+}
+
+func (w *cdWire) operator() *operator { return &operator{eng: w.eng} }
+
+func (o *operator) Name() string { return "operator" }
+
+func (o *operator) Check(ctx context.Context, c deploy.Check) error {
+	if c.Phase == deploy.PhaseWatch && c.Percent >= 10 {
+		o.once.Do(func() {
+			o.outcome, o.err = o.eng.Stop(ctx, c.Deployment, deploy.StopOptions{Rollback: true, Reason: "operator stop"})
+		})
+	}
+	return nil
+}
+
+// When CodeDeploy refuses to stop (the third outcome), Engine.Stop reports
+// ErrCannotStop with the SDK's exception decoded from the wire; the
+// deployment runs to its end on the platform and the engine then rolls it
+// back with a deployment of its own.
+func TestCodeDeployWireStopRefused(t *testing.T) {
+	forEachLambda(t, func(t *testing.T, w *cdWire) {
+		ctx := context.Background()
+		w.fake.RefuseStop(&cdtypes.UnsupportedActionForDeploymentTypeException{Message: aws.String("cannot stop this deployment")})
+		req := w.request(t, 0)
+		op := w.operator()
+		req.Gates = append(req.Gates, op)
+		d, err := w.eng.Deploy(ctx, req)
+		var refused *cdtypes.UnsupportedActionForDeploymentTypeException
+		if !errors.Is(op.err, deploy.ErrCannotStop) || !errors.As(op.err, &refused) || op.outcome != "" {
+			t.Fatalf("Engine.Stop = %q, %v; want ErrCannotStop wrapping the SDK exception", op.outcome, op.err)
+		}
+		if !strings.Contains(aws.ToString(refused.Message), "cannot stop this deployment") {
+			t.Errorf("exception message %q", aws.ToString(refused.Message))
+		}
+		if !errors.Is(err, deploy.ErrRolledBack) || !errors.Is(err, deploy.ErrCannotStop) {
+			t.Fatalf("err = %v, want ErrRolledBack and ErrCannotStop", err)
+		}
+		if d.Status != deploy.StatusRolledBack || d.RolledBackBy == "" {
+			t.Fatalf("deployment %s rolled back by %q (%s)", d.Status, d.RolledBackBy, d.Reason)
+		}
+		info, _ := w.fake.Deployment(d.ID)
+		if info.Status != cdtypes.DeploymentStatusSucceeded {
+			t.Errorf("CodeDeploy record of %s: %s, want Succeeded (it could not be stopped)", d.ID, info.Status)
+		}
+		// The rollback is the engine's: a second CodeDeploy deployment from
+		// 3 back to 2, linked to the first.
+		creates := w.creates()
+		if len(creates) != 2 {
+			t.Fatalf("%d CreateDeployment calls, want 2", len(creates))
+		}
+		spec, err := lambda.ParseAppSpec([]byte(aws.ToString(creates[1].Revision.AppSpecContent.Content)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if spec.CurrentVersion != "3" || spec.TargetVersion != "2" {
+			t.Errorf("rollback AppSpec %+v, want 3 -> 2", spec)
+		}
+		rb, err := w.eng.Status(ctx, &deploy.Deployment{ID: d.RolledBackBy, Target: w.tgt})
+		if err != nil || rb.Status != deploy.StatusSucceeded {
+			t.Fatalf("rollback deployment %s: %v %v", d.RolledBackBy, rb, err)
+		}
+		if got, want := w.glue.Moves(), []string{"2 map[3:0.1]", "3 map[]", "2 map[]"}; !reflect.DeepEqual(got, want) {
+			t.Errorf("alias moves %q, want %q", got, want)
+		}
+		if a := w.alias(t); a != "2 map[]" {
+			t.Errorf("alias %s, want 2 alone", a)
 		}
 	})
 }

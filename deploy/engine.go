@@ -949,6 +949,11 @@ func (e *Engine) Stop(ctx context.Context, d *Deployment, o StopOptions) (StopOu
 	r.op.Lock()
 	out, err := s.Stop(r.ctx(ctx), r.snapshot(), o)
 	r.op.Unlock()
+	ev := r.event(EventStop, "stop "+string(out))
+	if err != nil {
+		ev.Message, ev.Err = "stop failed", err
+	}
+	e.emit(ev)
 	if first {
 		close(r.stopCh)
 	}

@@ -249,9 +249,10 @@ func (g *AlarmGate) describe(ctx context.Context, in *cloudwatch.DescribeAlarmsI
 	in.AlarmTypes = []cwtypes.AlarmType{cwtypes.AlarmTypeMetricAlarm, cwtypes.AlarmTypeCompositeAlarm}
 	// CloudWatch pages 50 alarms at a time unless asked for its maximum.
 	in.MaxRecords = aws.Int32(100)
-	seen := map[string]bool{}
-	for {
-		out, err := g.api.DescribeAlarms(ctx, in)
+	// The SDK's paginator follows NextToken and stops on a repeated token.
+	pages := cloudwatch.NewDescribeAlarmsPaginator(g.api, in)
+	for pages.HasMorePages() {
+		out, err := pages.NextPage(ctx)
 		if err != nil {
 			return Wrap("cloudwatch", "DescribeAlarms", g.opts.Name, err)
 		}
@@ -272,18 +273,8 @@ func (g *AlarmGate) describe(ctx context.Context, in *cloudwatch.DescribeAlarmsI
 				UpdatedAt: aws.ToTime(a.StateUpdatedTimestamp),
 			}
 		}
-		next := aws.ToString(out.NextToken)
-		if next == "" {
-			return nil
-		}
-		if seen[next] {
-			return fmt.Errorf("%s: DescribeAlarms returned pagination token %q twice", g.opts.Name, next)
-		}
-		seen[next] = true
-		c := *in
-		c.NextToken = aws.String(next)
-		in = &c
 	}
+	return nil
 }
 
 func (g *AlarmGate) judge(states []AlarmState) error {

@@ -781,26 +781,15 @@ func (c *CodeDeploy) History(ctx context.Context, application, group string) ([]
 	}
 	target := application + "/" + group
 	var ids []string
-	seen := map[string]bool{}
-	in := &codedeploy.ListDeploymentsInput{ApplicationName: aws.String(application), DeploymentGroupName: aws.String(group)}
-	for len(ids) < c.opts.HistoryLimit {
-		out, err := c.api.ListDeployments(ctx, in)
+	// The SDK's paginator follows NextToken and stops on a repeated token.
+	pages := codedeploy.NewListDeploymentsPaginator(c.api, &codedeploy.ListDeploymentsInput{
+		ApplicationName: aws.String(application), DeploymentGroupName: aws.String(group)})
+	for pages.HasMorePages() && len(ids) < c.opts.HistoryLimit {
+		out, err := pages.NextPage(ctx)
 		if err != nil {
 			return nil, Wrap(c.opts.Platform, "ListDeployments", target, err)
 		}
 		ids = append(ids, out.Deployments...)
-		next := aws.ToString(out.NextToken)
-		if next == "" {
-			break
-		}
-		if seen[next] {
-			return nil, &deploy.Error{Platform: c.opts.Platform, Op: "ListDeployments", Target: target,
-				Err: fmt.Errorf("pagination token %q repeated", next)}
-		}
-		seen[next] = true
-		c := *in
-		c.NextToken = aws.String(next)
-		in = &c
 	}
 	if len(ids) > c.opts.HistoryLimit {
 		ids = ids[:c.opts.HistoryLimit]

@@ -205,20 +205,7 @@ func TestCodeDeployStopWithRollback(t *testing.T) {
 	if stop == nil || !aws.ToBool(stop.AutoRollbackEnabled) {
 		t.Fatalf("StopDeployment %+v, want auto-rollback", stop)
 	}
-	for range 100 {
-		e.clock.Advance(10 * time.Second)
-		st, err := e.drv.Status(ctx, d)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if st.Status.Terminal() {
-			if st.Status != deploy.StatusRolledBack {
-				t.Fatalf("status %s (%s), want RolledBack", st.Status, st.Reason)
-			}
-			return
-		}
-	}
-	t.Fatal("never ended")
+	e.wantRolledBack(t, d)
 }
 
 func TestCodeDeployAlarmRollsBack(t *testing.T) {
@@ -236,9 +223,16 @@ func TestCodeDeployAlarmRollsBack(t *testing.T) {
 	}
 	e.clock.Advance(3 * time.Second)
 	e.cd.TriggerAlarm(d.ID, "errors")
+	e.wantRolledBack(t, d)
+}
+
+// wantRolledBack polls d every 10 simulated seconds until it ends and
+// fails the test unless it ended RolledBack.
+func (e *cdEnv) wantRolledBack(t *testing.T, d *deploy.Deployment) {
+	t.Helper()
 	for range 100 {
 		e.clock.Advance(10 * time.Second)
-		st, err := e.drv.Status(ctx, d)
+		st, err := e.drv.Status(context.Background(), d)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -130,14 +130,13 @@ type run struct {
 
 	op sync.Mutex // serializes Shift and Stop on this deployment
 
-	mu       sync.Mutex
-	d        *Deployment
-	seen     map[string]bool
-	stop     *StopOptions
-	stopCh   chan struct{}
-	approve  chan struct{}
-	waiting  bool // in an approval wait
-	lastStat Status
+	mu      sync.Mutex
+	d       *Deployment
+	seen    map[string]bool
+	stop    *StopOptions
+	stopCh  chan struct{}
+	approve chan struct{}
+	waiting bool // in an approval wait
 }
 
 func (r *run) snapshot() *Deployment {

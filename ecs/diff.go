@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
-	"strings"
 	"unicode"
 	"unicode/utf8"
 
@@ -266,13 +265,4 @@ func (a serviceAttrs) apply(in *ecs.UpdateServiceInput) {
 	in.ServiceRegistries = a.ServiceRegistries
 	in.VolumeConfigurations = a.VolumeConfigurations
 	in.VpcLatticeConfigurations = a.VpcLatticeConfigurations
-}
-
-// changeSummary renders changes compactly for notes and logs.
-func changeSummary(cs []deploy.Change) string {
-	parts := make([]string, len(cs))
-	for i, c := range cs {
-		parts[i] = c.Path
-	}
-	return strings.Join(parts, ", ")
 }

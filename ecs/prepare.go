@@ -317,9 +317,7 @@ func (d *Driver) prepareCreate(ctx context.Context, pl *plan, out *deploy.Plan, 
 	out.Notes = append(out.Notes, notes...)
 	pl.create = &create
 	out.Changes = append(out.Changes, deploy.Change{Path: "service", New: "create " + pl.cluster + "/" + pl.service})
-	for _, c := range diffService(serviceAttrs{}, attrsOfDefinition(&create)) {
-		out.Changes = append(out.Changes, c)
-	}
+	out.Changes = append(out.Changes, diffService(serviceAttrs{}, attrsOfDefinition(&create))...)
 	if create.DesiredCount != nil {
 		out.Changes = append(out.Changes, deploy.Change{Path: "service.desiredCount", New: strconv.Itoa(int(*create.DesiredCount))})
 	}

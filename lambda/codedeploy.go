@@ -178,9 +178,7 @@ func (c *CodeDeployDriver) prepare(ctx context.Context, req deploy.Request) (*de
 			}
 		}
 	}
-	for _, a := range o.Alarms {
-		cp.alarms = append(cp.alarms, a)
-	}
+	cp.alarms = append(cp.alarms, o.Alarms...)
 	if len(cp.alarms) > 10 {
 		return nil, deploy.Invalid("alarms", strings.Join(cp.alarms, ","), "CodeDeploy takes at most 10 alarms per deployment")
 	}

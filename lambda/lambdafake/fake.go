@@ -51,7 +51,6 @@ type InvokeFunc func(ctx context.Context, payload []byte) (out []byte, functionE
 
 type function struct {
 	name     string
-	role     string
 	latest   types.FunctionConfiguration
 	code     string // sha256 of $LATEST
 	versions map[string]types.FunctionConfiguration

@@ -146,3 +146,18 @@ func StatusError(s Status) error {
 	}
 	return nil
 }
+
+// UnsupportedStrategy returns the error every driver gives for a strategy
+// its platform cannot carry out (a minimum-healthy-hosts rule for traffic
+// shifting, an approval step where the platform has no pause): a
+// *ValidationError for the field "strategy" that wraps ErrInvalidRequest,
+// joined with ErrUnsupported, so errors.Is finds both and errors.As finds
+// the *ValidationError.
+func UnsupportedStrategy(platform string, s Strategy, reason string) error {
+	return &unsupportedStrategyError{ve: Invalid("strategy", s.String(), platform+" cannot "+reason)}
+}
+
+type unsupportedStrategyError struct{ ve *ValidationError }
+
+func (e *unsupportedStrategyError) Error() string  { return e.ve.Error() }
+func (e *unsupportedStrategyError) Unwrap() []error { return []error{ErrUnsupported, e.ve} }

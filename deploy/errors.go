@@ -159,5 +159,5 @@ func UnsupportedStrategy(platform string, s Strategy, reason string) error {
 
 type unsupportedStrategyError struct{ ve *ValidationError }
 
-func (e *unsupportedStrategyError) Error() string  { return e.ve.Error() }
+func (e *unsupportedStrategyError) Error() string   { return e.ve.Error() }
 func (e *unsupportedStrategyError) Unwrap() []error { return []error{ErrUnsupported, e.ve} }

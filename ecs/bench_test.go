@@ -44,10 +44,7 @@ func measure(b *testing.B, n int, noSD bool) (perDeploy, batched, single float64
 		f.SeedService(&ecs.CreateServiceInput{Cluster: aws.String("prod"), ServiceName: aws.String(fmt.Sprintf("s%03d", i)),
 			TaskDefinition: aws.String(td), DesiredCount: aws.Int32(2)})
 	}
-	drv, err := New(Options{ECS: f, Clock: clk})
-	if err != nil {
-		b.Fatal(err)
-	}
+	drv := New(f, Options{Clock: clk})
 	ctx := context.Background()
 	doc := taskDefJSON("web", "nginx:2")
 	var deps []*deploy.Deployment

@@ -74,7 +74,7 @@ func (d *Driver) prepareCodeDeploy(ctx context.Context, pl *plan, out *deploy.Pl
 	if cp.config == "" {
 		name, ok := req.Strategy.CodeDeployConfigName("ECS")
 		if !ok {
-			return nil, deploy.Invalid("strategy", req.Strategy.String(), "no predefined CodeDeploy ECS configuration matches; set CodeDeployConfig")
+			return nil, deploy.UnsupportedStrategy(Platform, req.Strategy, "map this strategy onto a predefined CodeDeploy ECS configuration; set CodeDeployConfig")
 		}
 		cp.config = name
 	}
@@ -82,7 +82,7 @@ func (d *Driver) prepareCodeDeploy(ctx context.Context, pl *plan, out *deploy.Pl
 		cp.events = append(cp.events, cdtypes.AutoRollbackEvent(e))
 	}
 	out.Notes = append(out.Notes, groupNotes(g, cp.config, cp.events, req)...)
-	if o.Command == CommandRollback && pl.inFlight != "" {
+	if pl.inFlight != "" {
 		cp.stop = pl.inFlight
 		out.Notes = append(out.Notes, "CodeDeploy deployment "+cp.stop+" is in flight: stopping it with auto-rollback")
 	}

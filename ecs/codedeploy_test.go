@@ -29,10 +29,7 @@ func newCodeDeployEnv(t *testing.T) (*env, *codedeployfake.Fake) {
 	cd.AddGroup(codedeployfake.Group{Application: "AppECS-prod-bg", Name: "DgpECS-prod-bg", ComputePlatform: cdtypes.ComputePlatformEcs,
 		Targets: []string{"prod:bg"}, Current: &cdtypes.RevisionLocation{RevisionType: cdtypes.RevisionLocationTypeAppSpecContent,
 			AppSpecContent: &cdtypes.AppSpecContent{Content: aws.String(`{"version":0.0,"Resources":[]}`)}}})
-	drv, err := New(Options{ECS: e.fake, AutoScaling: e.fake, CodeDeploy: cd, Clock: e.clock})
-	if err != nil {
-		t.Fatal(err)
-	}
+	drv := New(e.fake, Options{AutoScaling: e.fake, CodeDeploy: cd, Clock: e.clock})
 	e.drv = drv
 	e.tgt = Target("prod", "bg")
 	return e, cd
@@ -98,7 +95,7 @@ func TestCodeDeployRollbackStopsInFlight(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.clock.Advance(time.Minute)
-	rp, err := e.drv.Prepare(e.ctx(), e.request(DeployOptions{Command: CommandRollback, Revision: 1}))
+	rp, err := e.drv.Prepare(e.ctx(), deploy.Request{Target: e.tgt, Revision: deploy.Revision{Label: "bg:1"}, Options: RollbackOptions{}})
 	if err != nil {
 		t.Fatal(err)
 	}

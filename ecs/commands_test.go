@@ -39,8 +39,7 @@ func TestBadInputIsTypedAndMutatesNothing(t *testing.T) {
 		{name: "negative tasks", o: DeployOptions{Tasks: ptr(int32(-2))}, field: "tasks"},
 		{name: "wait until soon", o: DeployOptions{WaitUntil: "soon"}, field: "waitUntil"},
 		{name: "suspend and resume", o: DeployOptions{SuspendAutoScaling: true, ResumeAutoScaling: true}, field: "suspendAutoScaling"},
-		{name: "scale without tasks", o: DeployOptions{Command: CommandScale}, field: "tasks"},
-		{name: "unknown command", o: DeployOptions{Command: "destroy"}, field: "command"},
+		{name: "skip and revision", o: DeployOptions{SkipTaskDefinition: true, Revision: 2}, field: "skipTaskDefinition"},
 		{name: "hook without role", o: DeployOptions{Hooks: []LifecycleHook{{FunctionARN: "arn:fn", Stages: []string{"PRE_SCALE_UP"}}}}, field: "hooks[0].roleARN"},
 		{name: "hook bad stage", o: DeployOptions{Hooks: []LifecycleHook{{Pause: true, Stages: []string{"LUNCH"}}}}, field: "hooks[0].stages"},
 		{name: "unknown service", tgt: "prod/ghost", o: DeployOptions{TaskDefinition: taskDefJSON("web", "nginx:2")}, notFd: true},
@@ -168,7 +167,7 @@ func TestRollbackToLastKnownGood(t *testing.T) {
 		t.Fatalf("history %+v", h)
 	}
 	e.fake.ResetCalls()
-	p, err := eng.Plan(e.ctx(), e.request(DeployOptions{Command: CommandRollback, Deregister: true}))
+	p, err := eng.PlanRollback(e.ctx(), deploy.RollbackRequest{Target: e.tgt, Options: &RollbackOptions{Deregister: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,10 +184,13 @@ func TestRollbackToLastKnownGood(t *testing.T) {
 	if got := labelOf(aws.ToString(e.service().TaskDefinition)); got != "web:2" {
 		t.Fatalf("service on %s", got)
 	}
-	// --revision names one explicitly.
-	p, err = eng.Plan(e.ctx(), e.request(DeployOptions{Command: CommandRollback, Revision: 1, Tasks: ptr(int32(5))}))
-	if err != nil || p.To.Label != "web:1" {
+	// A named revision, with a desired count.
+	p, err = eng.PlanRollback(e.ctx(), deploy.RollbackRequest{Target: e.tgt, To: "web:1", Options: RollbackOptions{Tasks: ptr(int32(5))}})
+	if err != nil || p.To.Label != "web:1" || p.Request.RollbackOf == "" {
 		t.Fatalf("%v %v", p, err)
+	}
+	if !strings.Contains(p.String(), "service.desiredCount: 2 -> 5") {
+		t.Fatalf("plan %s", p)
 	}
 	// The engine's own Rollback goes through History too.
 	d, err = eng.Rollback(e.ctx(), deploy.RollbackRequest{Target: e.tgt})
@@ -204,7 +206,7 @@ func TestRollbackFallbackHistory(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.fake.SeedTaskDefinition(taskDef("web-worker", "w:1")) // same prefix, other family
-	p, err := eng.Plan(e.ctx(), e.request(DeployOptions{Command: CommandRollback}))
+	p, err := eng.PlanRollback(e.ctx(), deploy.RollbackRequest{Target: e.tgt})
 	if err != nil || p.To.Label != "web:1" {
 		t.Fatalf("%v %v", p, err)
 	}
@@ -217,7 +219,8 @@ func TestRefreshAndScale(t *testing.T) {
 	e := newEnv(t, ecsfake.Options{})
 	eng := e.engine()
 	before := e.service()
-	p, err := eng.Plan(e.ctx(), e.request(DeployOptions{Command: CommandRefresh, ServiceDefinition: []byte(`{"healthCheckGracePeriodSeconds": 5}`)}))
+	p, err := eng.Plan(e.ctx(), e.request(DeployOptions{SkipTaskDefinition: true, ForceNewDeployment: true, NoUpdateService: true,
+		ServiceDefinition: []byte(`{"healthCheckGracePeriodSeconds": 5}`)}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,7 +236,7 @@ func TestRefreshAndScale(t *testing.T) {
 		after.HealthCheckGracePeriodSeconds != nil {
 		t.Fatalf("refresh changed more than a new deployment: %s", jsonOf(after))
 	}
-	d, err = eng.Deploy(e.ctx(), e.request(DeployOptions{Command: CommandScale, Tasks: ptr(int32(6))}))
+	d, err = eng.Deploy(e.ctx(), e.request(DeployOptions{SkipTaskDefinition: true, NoUpdateService: true, Tasks: ptr(int32(6))}))
 	if err != nil || d.Status != deploy.StatusSucceeded {
 		t.Fatal(err)
 	}
@@ -268,12 +271,9 @@ func TestAutoScalingSuspendResume(t *testing.T) {
 	}
 }
 
-func TestWaitUntilDeployedAndNoWait(t *testing.T) {
+func TestWaitUntilDeployed(t *testing.T) {
 	e := newEnv(t, ecsfake.Options{DrainTime: 10 * 60e9})
-	p := mustPlan(t, e, DeployOptions{TaskDefinition: taskDefJSON("web", "nginx:2"), WaitUntil: WaitDeployed, NoWait: true})
-	if !p.Request.NoWait {
-		t.Fatal("NoWait not carried to the request")
-	}
+	p := mustPlan(t, e, DeployOptions{TaskDefinition: taskDefJSON("web", "nginx:2"), WaitUntil: WaitDeployed})
 	d, err := e.drv.Start(e.ctx(), p)
 	if err != nil {
 		t.Fatal(err)

@@ -25,10 +25,7 @@ func conformanceHarness(fo ecsfake.Options) func(t *testing.T) *deploytest.Harne
 			DeploymentConfiguration: &types.DeploymentConfiguration{
 				DeploymentCircuitBreaker: &types.DeploymentCircuitBreaker{Enable: true, Rollback: true}},
 		})
-		drv, err := New(Options{ECS: f, AutoScaling: f, Clock: clk})
-		if err != nil {
-			t.Fatal(err)
-		}
+		drv := New(f, Options{AutoScaling: f, Clock: clk})
 		var n atomic.Int64
 		return &deploytest.Harness{
 			Driver:        drv,

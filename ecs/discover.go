@@ -20,11 +20,11 @@ const (
 	batchGetDeploymentGroupsMax = 100
 )
 
-// AmbiguousDeploymentGroupError says that several CodeDeploy deployment
+// ambiguousGroupError says that several CodeDeploy deployment
 // groups list the service in their ecsServices, so the driver cannot pick
 // one. Set DeployOptions.CodeDeployApplication and
 // CodeDeployDeploymentGroup to choose. It wraps deploy.ErrInvalidRequest.
-type AmbiguousDeploymentGroupError struct {
+type ambiguousGroupError struct {
 	// Cluster and Service name the ECS service.
 	Cluster, Service string
 	// Groups are the matching groups as "application/group", sorted.
@@ -32,13 +32,13 @@ type AmbiguousDeploymentGroupError struct {
 }
 
 // Error lists the matching groups.
-func (e *AmbiguousDeploymentGroupError) Error() string {
+func (e *ambiguousGroupError) Error() string {
 	return fmt.Sprintf("%d CodeDeploy deployment groups list ECS service %s/%s (%s); set CodeDeployApplication and CodeDeployDeploymentGroup to choose one",
 		len(e.Groups), e.Cluster, e.Service, strings.Join(e.Groups, ", "))
 }
 
 // Unwrap returns deploy.ErrInvalidRequest.
-func (e *AmbiguousDeploymentGroupError) Unwrap() error { return deploy.ErrInvalidRequest }
+func (e *ambiguousGroupError) Unwrap() error { return deploy.ErrInvalidRequest }
 
 // cdGroup is the CodeDeploy deployment group of a CODE_DEPLOY-controller
 // service, as Prepare resolved it.
@@ -70,7 +70,7 @@ func consoleNames(cluster, service string) (application, group string) {
 //     every application on the ECS compute platform (ListApplications,
 //     BatchGetApplications, ListDeploymentGroups, BatchGetDeploymentGroups),
 //     and only groups named CodeDeployDeploymentGroup when that is set.
-//     Several matches give an *AmbiguousDeploymentGroupError; none gives the
+//     Several matches give an *ambiguousGroupError; none gives the
 //     console's names, "AppECS-CLUSTER-SERVICE"/"DgpECS-CLUSTER-SERVICE"
 //     (or the names set in the options), with a note. Where CodeDeploy
 //     answers that these operations do not exist (an emulator), the same
@@ -102,7 +102,7 @@ func (d *Driver) resolveGroup(ctx context.Context, pl *plan) (*cdGroup, error) {
 		g := &cdGroup{application: app, group: group}
 		infos, missing, err := d.batchGetGroups(ctx, app, []string{group}, cdProbeOnce)
 		switch {
-		case IsUnavailable(err):
+		case isUnavailable(err):
 			g.notes = append(g.notes, "CodeDeploy BatchGetDeploymentGroups is unavailable here: deployment group "+g.name()+" was not checked")
 			return g, nil
 		case err != nil:
@@ -122,7 +122,7 @@ func (d *Driver) resolveGroup(ctx context.Context, pl *plan) (*cdGroup, error) {
 		return g, nil
 	}
 	matches, err := d.findGroups(ctx, pl.cluster, pl.service, app, group)
-	if IsUnavailable(err) {
+	if isUnavailable(err) {
 		g := d.consoleGroup(pl)
 		g.notes = append(g.notes, "CodeDeploy application discovery is unavailable here; using deployment group "+g.name())
 		return g, nil
@@ -146,7 +146,7 @@ func (d *Driver) resolveGroup(ctx context.Context, pl *plan) (*cdGroup, error) {
 		names[i] = aws.ToString(m.ApplicationName) + "/" + aws.ToString(m.DeploymentGroupName)
 	}
 	slices.Sort(names)
-	return nil, &AmbiguousDeploymentGroupError{Cluster: pl.cluster, Service: pl.service, Groups: names}
+	return nil, &ambiguousGroupError{Cluster: pl.cluster, Service: pl.service, Groups: names}
 }
 
 // consoleGroup is the fallback: the options' names, else the console's.

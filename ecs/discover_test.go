@@ -43,10 +43,7 @@ func newDiscoveryEnv(t *testing.T, groups ...codedeployfake.Group) (*env, *coded
 			AppSpecContent: &cdtypes.AppSpecContent{Content: aws.String(`{"version":0.0,"Resources":[]}`)}}
 		cd.AddGroup(g)
 	}
-	drv, err := New(Options{ECS: e.fake, AutoScaling: e.fake, CodeDeploy: cd, Clock: e.clock})
-	if err != nil {
-		t.Fatal(err)
-	}
+	drv := New(e.fake, Options{AutoScaling: e.fake, CodeDeploy: cd, Clock: e.clock})
 	e.drv, e.tgt = drv, Target("prod", "bg")
 	return e, cd
 }
@@ -122,7 +119,7 @@ func TestCodeDeployDiscoveryFindsGroup(t *testing.T) {
 	}
 	// A rollback finds the in-flight deployment through the same group.
 	e.clock.Advance(time.Minute)
-	rp, err := e.drv.Prepare(e.ctx(), e.request(DeployOptions{Command: CommandRollback, Revision: 1}))
+	rp, err := e.drv.Prepare(e.ctx(), deploy.Request{Target: e.tgt, Revision: deploy.Revision{Label: "bg:1"}, Options: RollbackOptions{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,9 +136,9 @@ func TestCodeDeployDiscoveryAmbiguous(t *testing.T) {
 			{ClusterName: aws.String("prod"), ServiceName: aws.String("arn:aws:ecs:us-east-1:123456789012:service/prod/bg")}}},
 	)
 	_, err := e.drv.Prepare(e.ctx(), e.request(DeployOptions{TaskDefinition: taskDefJSON("bg", "bg:2")}))
-	var amb *AmbiguousDeploymentGroupError
+	var amb *ambiguousGroupError
 	if !errors.As(err, &amb) || !errors.Is(err, deploy.ErrInvalidRequest) {
-		t.Fatalf("err = %v, want *AmbiguousDeploymentGroupError wrapping ErrInvalidRequest", err)
+		t.Fatalf("err = %v, want *ambiguousGroupError wrapping ErrInvalidRequest", err)
 	}
 	if got := fmt.Sprint(amb.Groups); got != "[AppECS-prod-bg/DgpECS-prod-bg shop/bg shop/bg-canary]" || amb.Cluster != "prod" || amb.Service != "bg" {
 		t.Fatalf("groups %s of %s/%s", got, amb.Cluster, amb.Service)

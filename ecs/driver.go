@@ -3,7 +3,8 @@
 //
 // A target names a service as "cluster/service" (or "service" alone, in the
 // "default" cluster); Target builds one. Requests carry a DeployOptions in
-// deploy.Request.Options. Prepare reads the service, the task definitions and
+// deploy.Request.Options (refresh and scale are option sets of it);
+// rollbacks go through deploy.Engine.Rollback with a RollbackOptions. Prepare reads the service, the task definitions and
 // the auto-scaling target and makes no mutating call, so the engine's Plan is
 // a dry run with the full diff. Start makes the mutating calls in order:
 // RegisterTaskDefinition (when a task definition document is given),
@@ -20,6 +21,10 @@
 // a note event. A deployment whose PRIMARY deployment is no longer ours (the
 // circuit breaker or an alarm rolled it back) is reported as
 // deploy.StatusRolledBack, never as a success.
+//
+// Every error is a *deploy.Error wrapping the sentinel of its class
+// (deploy.ErrNotFound, ErrInvalidRequest, ErrLocked, ...) and, where AWS
+// refused a call, the SDK's error (reach it with errors.As).
 //
 // Services with the CODE_DEPLOY deployment controller deploy through
 // CodeDeploy with an AppSpec built from the service. Prepare finds their
@@ -44,6 +49,7 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/switchyard/switchyard/deploy"
+	"github.com/switchyard/switchyard/platform"
 )
 
 // Platform is the driver's Platform() value.
@@ -52,11 +58,9 @@ const Platform = "ecs"
 // DefaultCluster is the cluster of a target that names none.
 const DefaultCluster = "default"
 
-// Options configure a Driver. The zero value of every field but ECS means
-// its documented default.
+// Options configure a Driver. The zero value of every field means its
+// documented default.
 type Options struct {
-	// ECS is the ECS client. Required.
-	ECS ECSAPI
 	// AutoScaling is the Application Auto Scaling client. Nil means
 	// suspending or resuming auto scaling is refused as invalid.
 	AutoScaling AutoScalingAPI
@@ -70,7 +74,8 @@ type Options struct {
 }
 
 // Driver deploys ECS services. It implements deploy.Driver, deploy.Stopper,
-// deploy.Continuer and deploy.Historian, and is safe for concurrent use.
+// deploy.Continuer, deploy.Historian and deploy.StatusBatcher, and is safe
+// for concurrent use.
 type Driver struct {
 	ecs   ECSAPI
 	as    AutoScalingAPI
@@ -81,43 +86,45 @@ type Driver struct {
 	// so later deployments go straight to DescribeServices polling.
 	noSD atomic.Bool
 	// noAbort records that ECS refused StopServiceDeployment's ABORT stop
-	// type, so later stops without rollback send ROLLBACK directly.
+	// type, so later stops without rollback are refused without a call.
 	noAbort atomic.Bool
 }
 
 var (
-	_ deploy.Driver    = (*Driver)(nil)
-	_ deploy.Stopper   = (*Driver)(nil)
-	_ deploy.Continuer = (*Driver)(nil)
-	_ deploy.Historian = (*Driver)(nil)
+	_ deploy.Driver        = (*Driver)(nil)
+	_ deploy.Stopper       = (*Driver)(nil)
+	_ deploy.Continuer     = (*Driver)(nil)
+	_ deploy.Historian     = (*Driver)(nil)
+	_ deploy.StatusBatcher = (*Driver)(nil)
 )
 
-// New returns a driver. It fails only when o.ECS is nil.
-func New(o Options, optFns ...func(*Options)) (*Driver, error) {
-	for _, f := range optFns {
-		f(&o)
+// New returns a driver over client, which must not be nil (*ecs.Client,
+// or ecsfake.Fake in tests). The optional clients come in o.
+func New(client ECSAPI, o Options) *Driver {
+	if client == nil {
+		panic("ecs.New: the ECS client must not be nil")
 	}
-	if o.ECS == nil {
-		return nil, fmt.Errorf("ecs: Options.ECS is required: %w", deploy.ErrInvalidRequest)
-	}
-	d := &Driver{ecs: o.ECS, as: o.AutoScaling, cd: o.CodeDeploy, clock: o.Clock, log: o.Logger}
+	d := &Driver{ecs: client, as: o.AutoScaling, cd: o.CodeDeploy, clock: o.Clock, log: o.Logger}
 	if d.clock == nil {
 		d.clock = deploy.SystemClock{}
 	}
 	if d.log == nil {
 		d.log = slog.New(slog.DiscardHandler)
 	}
-	return d, nil
+	return d
 }
 
-// NewFromConfig returns a driver over the real ECS, Application Auto Scaling
-// and CodeDeploy clients made from cfg.
-func NewFromConfig(cfg aws.Config, optFns ...func(*Options)) (*Driver, error) {
-	return New(Options{
-		ECS:         ecs.NewFromConfig(cfg),
-		AutoScaling: applicationautoscaling.NewFromConfig(cfg),
-		CodeDeploy:  newCodeDeployClient(cfg),
-	}, optFns...)
+// NewFromConfig returns a driver over the real ECS client made from cfg,
+// with the Application Auto Scaling and CodeDeploy clients made from cfg
+// unless o sets them.
+func NewFromConfig(cfg aws.Config, o Options) *Driver {
+	if o.AutoScaling == nil {
+		o.AutoScaling = applicationautoscaling.NewFromConfig(cfg)
+	}
+	if o.CodeDeploy == nil {
+		o.CodeDeploy = newCodeDeployClient(cfg)
+	}
+	return New(ecs.NewFromConfig(cfg), o)
 }
 
 // Platform returns "ecs".
@@ -160,19 +167,22 @@ func parseTarget(t deploy.Target) (cluster, service string, err error) {
 	return cluster, service, nil
 }
 
-// wrap makes a *deploy.Error, adding ErrNotFound for AWS not-found errors.
+// wrap makes err a *deploy.Error through platform.WrapDeployment, which
+// adds the deploy sentinel of its class and keeps the AWS error reachable
+// with errors.As. ECS's not-found answers that are not typed as such (a
+// ClientException saying a task definition does not exist) get
+// deploy.ErrNotFound first.
 func wrap(op string, t deploy.Target, id string, err error) error {
 	if err == nil {
 		return nil
 	}
-	var de *deploy.Error
-	if errors.As(err, &de) {
-		return err
-	}
 	if isNotFound(err) && !errors.Is(err, deploy.ErrNotFound) {
 		err = fmt.Errorf("%w: %w", deploy.ErrNotFound, err)
 	}
-	return &deploy.Error{Platform: Platform, Op: op, Target: t.String(), DeploymentID: id, Err: err}
+	if t.Platform == "" && t.Name != "" {
+		t.Platform = Platform
+	}
+	return platform.WrapDeployment(Platform, op, t.String(), id, err)
 }
 
 func isNotFound(err error) bool {
@@ -201,7 +211,7 @@ func isNotFound(err error) bool {
 // it was called: an unknown-operation error code, or an HTTP 404, 500 or 501
 // whose body is not an AWS error (an emulator's HTML page). The driver falls
 // back to DescribeServices polling on such errors.
-func IsUnavailable(err error) bool {
+func isUnavailable(err error) bool {
 	if err == nil {
 		return false
 	}

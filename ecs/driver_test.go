@@ -229,8 +229,17 @@ func TestStopWithRollback(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			// Without the API even a plain stop rolls back.
-			out, err := e.drv.Stop(e.ctx(), d, deploy.StopOptions{Rollback: api})
+			// Without the API ECS stops only by rolling back: a plain
+			// stop is refused and changes nothing.
+			if !api {
+				if _, err := e.drv.Stop(e.ctx(), d, deploy.StopOptions{}); !errors.Is(err, deploy.ErrUnsupported) {
+					t.Fatalf("plain stop without the API: %v", err)
+				}
+				if e.fake.Count("UpdateService") != 1 {
+					t.Fatalf("the refused stop updated the service: %v", e.fake.Calls())
+				}
+			}
+			out, err := e.drv.Stop(e.ctx(), d, deploy.StopOptions{Rollback: true})
 			if err != nil || out != deploy.StopPending {
 				t.Fatalf("stop: %v %v", out, err)
 			}

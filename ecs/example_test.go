@@ -35,11 +35,7 @@ func Example() {
 	clk := deploytest.NewAutoClock(deploytest.Epoch())
 	f := ecsfake.New(ecsfake.Options{Clock: clk})
 	seed(f, "prod", "web", "web", "nginx:1.27")
-	drv, err := ecs.New(ecs.Options{ECS: f, AutoScaling: f, Clock: clk})
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
+	drv := ecs.New(f, ecs.Options{AutoScaling: f, Clock: clk})
 	eng := deploy.New(drv, deploy.Options{Clock: clk})
 	ctx := context.Background()
 
@@ -79,7 +75,7 @@ func Example_circuitBreakerRollback() {
 	clk := deploytest.NewAutoClock(deploytest.Epoch())
 	f := ecsfake.New(ecsfake.Options{Clock: clk})
 	seed(f, "prod", "web", "web", "nginx:1.27")
-	drv, _ := ecs.New(ecs.Options{ECS: f, Clock: clk})
+	drv := ecs.New(f, ecs.Options{Clock: clk})
 	eng := deploy.New(drv, deploy.Options{Clock: clk})
 
 	f.FailNext(1) // the new tasks will not start
@@ -102,7 +98,7 @@ func Example_circuitBreakerRollback() {
 func ExampleDriver_StatusMany() {
 	clk := deploytest.NewClock(deploytest.Epoch())
 	f := ecsfake.New(ecsfake.Options{Clock: clk})
-	drv, _ := ecs.New(ecs.Options{ECS: f, Clock: clk})
+	drv := ecs.New(f, ecs.Options{Clock: clk})
 	ctx := context.Background()
 
 	var deps []*deploy.Deployment
@@ -113,7 +109,8 @@ func ExampleDriver_StatusMany() {
 		for i := range t.n {
 			name := fmt.Sprintf("svc%02d", i)
 			seed(f, t.cluster, name, t.cluster+"-"+name, "app:1")
-			p, err := drv.Prepare(ctx, deploy.Request{Target: ecs.Target(t.cluster, name), Options: ecs.DeployOptions{Command: ecs.CommandRefresh}})
+			p, err := drv.Prepare(ctx, deploy.Request{Target: ecs.Target(t.cluster, name), Options: ecs.DeployOptions{
+				SkipTaskDefinition: true, ForceNewDeployment: true, NoUpdateService: true}})
 			if err != nil {
 				fmt.Println(err)
 				return

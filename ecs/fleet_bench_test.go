@@ -46,10 +46,7 @@ func fleetCalls(b *testing.B, n int, batched bool) (perService, describesPerServ
 		f.SeedService(&ecs.CreateServiceInput{Cluster: aws.String("prod"), ServiceName: aws.String(fmt.Sprintf("s%03d", i)),
 			TaskDefinition: aws.String(td), DesiredCount: aws.Int32(2)})
 	}
-	drv, err := New(Options{ECS: f, Clock: clk})
-	if err != nil {
-		b.Fatal(err)
-	}
+	drv := New(f, Options{Clock: clk})
 	var d deploy.Driver = drv
 	if !batched {
 		d = statusOnly{drv}

@@ -43,10 +43,7 @@ func newEnv(t *testing.T, fo ecsfake.Options) *env {
 		DeploymentConfiguration: &types.DeploymentConfiguration{MaximumPercent: aws.Int32(200), MinimumHealthyPercent: aws.Int32(100),
 			DeploymentCircuitBreaker: &types.DeploymentCircuitBreaker{Enable: true, Rollback: true}, Strategy: types.DeploymentStrategyRolling},
 	})
-	drv, err := New(Options{ECS: f, AutoScaling: f, Clock: clk})
-	if err != nil {
-		t.Fatal(err)
-	}
+	drv := New(f, Options{AutoScaling: f, Clock: clk})
 	return &env{t: t, fake: f, drv: drv, clock: clk, tgt: Target("prod", "web")}
 }
 

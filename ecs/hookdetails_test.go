@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
@@ -50,7 +51,7 @@ func hookDetailsOf(t *testing.T, in *ecs.CreateServiceInput, i int) map[string]a
 }
 
 func TestParseServiceDefinitionHookDetails(t *testing.T) {
-	in, err := ParseServiceDefinition([]byte(serviceWithHook))
+	in, err := parseServiceDefinition([]byte(serviceWithHook))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +85,7 @@ func TestParseServiceDefinitionHookDetails(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			in, err := ParseServiceDefinition([]byte(tc.in))
+			in, err := parseServiceDefinition([]byte(tc.in))
 			if tc.field != "" {
 				var ve *deploy.ValidationError
 				if !errors.As(err, &ve) || ve.Field != tc.field {
@@ -115,7 +116,7 @@ func TestParseServiceDefinitionHookDetails(t *testing.T) {
 // real SDK client: the details reach the request body as JSON, numbers
 // exact.
 func TestHookDetailsOnTheWire(t *testing.T) {
-	in, err := ParseServiceDefinition([]byte(serviceWithHook))
+	in, err := parseServiceDefinition([]byte(serviceWithHook))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +178,8 @@ func TestDeployServiceDefinitionWithHookDetails(t *testing.T) {
 	if e.fake.Mutations() != 0 {
 		t.Fatalf("Prepare made %d mutating calls", e.fake.Mutations())
 	}
-	if _, err := e.drv.Start(e.ctx(), p); err != nil {
+	d, err := e.drv.Start(e.ctx(), p)
+	if err != nil {
 		t.Fatal(err)
 	}
 	hooks := e.service().DeploymentConfiguration.LifecycleHooks
@@ -188,6 +190,12 @@ func TestDeployServiceDefinitionWithHookDetails(t *testing.T) {
 	if m, _ := v.(map[string]any); m["path"] != "/health" {
 		t.Fatalf("UpdateService sent details %v", v)
 	}
+	// The deployment waits at its PAUSE hook, which locks the service
+	// until it ends.
+	if _, err := e.drv.Stop(e.ctx(), d, deploy.StopOptions{Rollback: true}); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(10 * time.Minute)
 	p2 := mustPlan(t, e, DeployOptions{ServiceDefinition: []byte(def), SkipTaskDefinition: true})
 	for _, c := range p2.Changes {
 		if strings.Contains(c.Path, "hookDetails") {
@@ -250,7 +258,7 @@ func FuzzParseServiceDefinition(f *testing.F) {
 	f.Add([]byte(`{"deploymentConfiguration":[]}`))
 	f.Add([]byte(``))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		in, err := ParseServiceDefinition(data)
+		in, err := parseServiceDefinition(data)
 		if err != nil {
 			if !errors.Is(err, deploy.ErrInvalidRequest) {
 				t.Fatalf("untyped error %v", err)
@@ -262,7 +270,7 @@ func FuzzParseServiceDefinition(f *testing.F) {
 		}
 		// Every accepted document renders again, details included, and
 		// parses to the same definition.
-		again, err := ParseServiceDefinition([]byte(serviceDefinitionJSON(t, in)))
+		again, err := parseServiceDefinition([]byte(serviceDefinitionJSON(t, in)))
 		if err != nil {
 			t.Fatalf("re-parse of %s: %v", serviceDefinitionJSON(t, in), err)
 		}

@@ -34,11 +34,7 @@ func newMoto(t *testing.T) *motoEnv {
 	s := motoserver.Start(t, "MOTO_ECS_SERVICE_RUNNING=2")
 	cfg := s.Config()
 	m := &motoEnv{ecs: ecs.NewFromConfig(cfg), as: applicationautoscaling.NewFromConfig(cfg), tgt: Target("prod", "web")}
-	drv, err := NewFromConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.drv = drv
+	m.drv = NewFromConfig(cfg, Options{})
 	ctx := context.Background()
 	if _, err := m.ecs.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("prod")}); err != nil {
 		t.Fatal(err)
@@ -117,8 +113,8 @@ func (m *motoEnv) state(t *testing.T) string {
 
 func (m *motoEnv) run(t *testing.T, o DeployOptions) *deploy.Deployment {
 	t.Helper()
-	o.NoWait = true // moto never moves a rollout forward
-	d, err := deploy.New(m.drv, deploy.Options{}).Deploy(m.ctx(), deploy.Request{Target: m.tgt, Options: o})
+	// moto never moves a rollout forward: return once ECS accepted it.
+	d, err := deploy.New(m.drv, deploy.Options{}).Deploy(m.ctx(), deploy.Request{Target: m.tgt, Options: o, NoWait: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +146,11 @@ func TestMotoDeployRegistersAndUpdates(t *testing.T) {
 func TestMotoRollbackWithDeregister(t *testing.T) {
 	m := newMoto(t)
 	m.run(t, DeployOptions{TaskDefinition: taskDefJSON("web", "nginx:2")})
-	d := m.run(t, DeployOptions{Command: CommandRollback, Deregister: true})
+	d, err := deploy.New(m.drv, deploy.Options{}).Rollback(m.ctx(), deploy.RollbackRequest{Target: m.tgt, NoWait: true,
+		Options: &RollbackOptions{Deregister: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if d.To.Label != "web:1" {
 		t.Fatalf("rolled back to %s", d.To.Label)
 	}
@@ -180,7 +180,7 @@ func TestMotoAutoScalingSuspendResume(t *testing.T) {
 func TestMotoRefreshAndScale(t *testing.T) {
 	m := newMoto(t)
 	before := m.service(t)
-	p, err := m.drv.Prepare(m.ctx(), deploy.Request{Target: m.tgt, Options: DeployOptions{Command: CommandRefresh}})
+	p, err := m.drv.Prepare(m.ctx(), deploy.Request{Target: m.tgt, Options: DeployOptions{SkipTaskDefinition: true, ForceNewDeployment: true, NoUpdateService: true}})
 	if err != nil || len(p.Changes) != 0 {
 		t.Fatalf("refresh plan %v %v", p, err)
 	}
@@ -191,7 +191,7 @@ func TestMotoRefreshAndScale(t *testing.T) {
 	if aws.ToString(after.TaskDefinition) != aws.ToString(before.TaskDefinition) || after.DesiredCount != before.DesiredCount {
 		t.Fatalf("refresh changed the service: %s", jsonOf(after))
 	}
-	m.run(t, DeployOptions{Command: CommandScale, Tasks: ptr(int32(4))})
+	m.run(t, DeployOptions{SkipTaskDefinition: true, NoUpdateService: true, Tasks: ptr(int32(4))})
 	after = m.service(t)
 	if after.DesiredCount != 4 || aws.ToString(after.TaskDefinition) != aws.ToString(before.TaskDefinition) {
 		t.Fatalf("scale: desired %d on %s", after.DesiredCount, aws.ToString(after.TaskDefinition))
@@ -203,22 +203,24 @@ func TestMotoDryRunChangesNothing(t *testing.T) {
 	m.run(t, DeployOptions{TaskDefinition: taskDefJSON("web", "nginx:2")})
 	eng := deploy.New(m.drv, deploy.Options{})
 	before := m.state(t)
-	for _, o := range []DeployOptions{
+	for i, o := range []DeployOptions{
 		{TaskDefinition: taskDefJSON("web", "nginx:3"), ServiceDefinition: []byte(`{"healthCheckGracePeriodSeconds": 30}`),
-			Tasks: ptr(int32(5)), SuspendAutoScaling: true, ForceNewDeployment: true, DryRun: true},
-		{Command: CommandRollback, Deregister: true, DryRun: true},
-		{Command: CommandRefresh, DryRun: true},
-		{Command: CommandScale, Tasks: ptr(int32(1)), DryRun: true},
-		{LatestTaskDefinition: true, DryRun: true},
-		{Revision: 1, ResumeAutoScaling: true, DryRun: true},
+			Tasks: ptr(int32(5)), SuspendAutoScaling: true, ForceNewDeployment: true},
+		{SkipTaskDefinition: true, ForceNewDeployment: true, NoUpdateService: true},
+		{SkipTaskDefinition: true, NoUpdateService: true, Tasks: ptr(int32(1))},
+		{LatestTaskDefinition: true},
+		{Revision: 1, ResumeAutoScaling: true},
 	} {
 		p, err := eng.Plan(m.ctx(), deploy.Request{Target: m.tgt, Options: o})
 		if err != nil {
-			t.Fatalf("%s: %v", o.Command, err)
+			t.Fatalf("%d: %v", i, err)
 		}
-		if o.Command == "" && o.TaskDefinition != nil && len(p.Changes) < 3 {
+		if o.TaskDefinition != nil && len(p.Changes) < 3 {
 			t.Fatalf("deploy dry run shows too little: %+v", p.Changes)
 		}
+	}
+	if _, err := eng.PlanRollback(m.ctx(), deploy.RollbackRequest{Target: m.tgt, Options: &RollbackOptions{Deregister: true}}); err != nil {
+		t.Fatalf("rollback: %v", err)
 	}
 	if after := m.state(t); after != before {
 		t.Fatalf("dry run changed moto's state:\nbefore %s\nafter  %s", before, after)

@@ -7,27 +7,6 @@ import (
 	"github.com/switchyard/switchyard/deploy"
 )
 
-// Command is what an ecs request does, after ecspresso's commands.
-type Command string
-
-// The commands. The zero Command is CommandDeploy.
-const (
-	// CommandDeploy registers a task definition (or picks one), updates the
-	// service's attributes and desired count and starts a deployment. It
-	// creates the service when it does not exist and a service definition is
-	// given.
-	CommandDeploy Command = "deploy"
-	// CommandRollback puts the service back on its last known good task
-	// definition, or on DeployOptions.Revision.
-	CommandRollback Command = "rollback"
-	// CommandRefresh forces a new deployment and changes nothing else: deploy
-	// with SkipTaskDefinition, ForceNewDeployment and NoUpdateService.
-	CommandRefresh Command = "refresh"
-	// CommandScale changes the desired count only: deploy with
-	// SkipTaskDefinition and NoUpdateService. Tasks is required.
-	CommandScale Command = "scale"
-)
-
 // WaitUntil values.
 const (
 	// WaitStable waits until the service is steady: one deployment left,
@@ -66,27 +45,38 @@ type LifecycleHook struct {
 	Details any
 }
 
-// DeployOptions are the ecs driver's options, passed as
-// deploy.Request.Options (as DeployOptions or *DeployOptions). The zero value
-// deploys the service's current task definition again with its current
-// attributes and desired count, rolling, and waits until it is stable.
+// DeployOptions describe an ECS deployment, after ecspresso's deploy
+// command. They are passed as deploy.Request.Options (as DeployOptions or
+// *DeployOptions). The zero value deploys the service's current task
+// definition again with its current attributes and desired count, with the
+// service's own strategy, and waits until the service is stable.
+//
+// ecspresso's other commands are option sets: refresh is
+// {SkipTaskDefinition, ForceNewDeployment, NoUpdateService} (a new
+// deployment, nothing else changes), scale is {SkipTaskDefinition,
+// NoUpdateService, Tasks} (the desired count only), and rollback is
+// deploy.Engine.Rollback with a *RollbackOptions in
+// deploy.RollbackRequest.Options. A request that returns once ECS accepted
+// the deployment sets deploy.Request.NoWait.
+//
+// When deploy.Request.Revision names a task definition (an ARN or
+// "family:N", as the engine's rollbacks do), that revision is deployed and
+// the options that pick or register one (TaskDefinition,
+// TaskDefinitionFile, SkipTaskDefinition, LatestTaskDefinition, Revision)
+// are ignored.
 type DeployOptions struct {
-	// Command is the ecspresso command: deploy (default), rollback, refresh
-	// or scale.
-	Command Command
-	// DryRun is informational: the engine's Plan is the dry run (Prepare
-	// alone makes no mutating call). CLIs set it to say what they did.
-	DryRun bool
-
-	// TaskDefinition is a task definition document (describe-task-definition
-	// output or RegisterTaskDefinition input, see ParseTaskDefinition) to
-	// register. TaskDefinitionFile is read when TaskDefinition is nil.
+	// TaskDefinition is a task definition document to register: the output
+	// of `aws ecs describe-task-definition` (its read-only fields are
+	// dropped) or the RegisterTaskDefinition input, field names matched
+	// case-insensitively. TaskDefinitionFile is read when TaskDefinition is
+	// nil.
 	TaskDefinition     []byte
 	TaskDefinitionFile string
-	// ServiceDefinition is a service definition document (see
-	// ParseServiceDefinition), used to create the service when it does not
-	// exist and, unless NoUpdateService, to update its attributes.
-	// ServiceDefinitionFile is read when ServiceDefinition is nil.
+	// ServiceDefinition is a service definition document (the CreateService
+	// input, or one service as `aws ecs describe-services` prints it), used
+	// to create the service when it does not exist and, unless
+	// NoUpdateService, to update its attributes. ServiceDefinitionFile is
+	// read when ServiceDefinition is nil.
 	ServiceDefinition     []byte
 	ServiceDefinitionFile string
 
@@ -99,26 +89,20 @@ type DeployOptions struct {
 	// LatestTaskDefinition deploys the newest ACTIVE revision of the
 	// family (--latest-task-definition). Not with Revision.
 	LatestTaskDefinition bool
-	// Revision picks revision N of the service's task definition family: for
-	// deploy, the revision to deploy; for rollback, the revision to go back
-	// to (--revision). A deploy.Request.Revision with an ARN or "family:N"
+	// Revision deploys revision N of the service's task definition family
+	// (--revision). A deploy.Request.Revision with an ARN or "family:N"
 	// label does the same.
 	Revision int
 	// ForceNewDeployment starts a new deployment even when nothing changed.
 	ForceNewDeployment bool
 	// NoUpdateService leaves the service's attributes alone (--no-update-service).
 	NoUpdateService bool
-	// NoWait returns once ECS accepted the deployment (--no-wait; for
-	// rollback, --wait=false). It sets deploy.Request.NoWait.
-	NoWait bool
 	// WaitUntil is WaitStable (default) or WaitDeployed.
 	WaitUntil string
 	// SuspendAutoScaling and ResumeAutoScaling set the service's Application
 	// Auto Scaling target's SuspendedState before the update. At most one.
 	SuspendAutoScaling bool
 	ResumeAutoScaling  bool
-	// Deregister deregisters the task definition a rollback moves away from.
-	Deregister bool
 
 	// BlueGreen makes an all-at-once strategy ECS's BLUE_GREEN instead of
 	// ROLLING.
@@ -151,28 +135,69 @@ type DeployOptions struct {
 	CodeDeployDeploymentGroup string
 }
 
-// optionsOf extracts the ecs options from a request.
-func optionsOf(req deploy.Request) (DeployOptions, error) {
-	return deploy.OptionsOf[DeployOptions](req.Options)
+// RollbackOptions are the ecs driver's options for a rollback, passed as
+// deploy.RollbackRequest.Options (as RollbackOptions or *RollbackOptions)
+// to deploy.Engine.Rollback or PlanRollback. The engine resolves the
+// revision (the last known good one from History, or the one named); the
+// zero value returns the service to it and waits until it is stable.
+type RollbackOptions struct {
+	// Deregister deregisters the task definition the rollback moves away
+	// from (ecspresso's rollback --deregister), once ECS has accepted the
+	// rollback.
+	Deregister bool
+	// WaitUntil is WaitStable (default) or WaitDeployed.
+	WaitUntil string
+	// Tasks, when set, is the desired count the rollback sets; nil keeps
+	// the current count. Must not be negative.
+	Tasks *int32
 }
 
-// normalize applies the command's implied flags and checks the options
-// against each other. It is pure.
-func (o DeployOptions) normalize() (DeployOptions, error) {
-	switch o.Command {
-	case "":
-		o.Command = CommandDeploy
-	case CommandDeploy, CommandRollback:
-	case CommandRefresh:
-		o.SkipTaskDefinition, o.ForceNewDeployment, o.NoUpdateService = true, true, true
-	case CommandScale:
-		o.SkipTaskDefinition, o.NoUpdateService = true, true
-		if o.Tasks == nil {
-			return o, deploy.Invalid("tasks", "", "scale needs a desired count")
+// settings are a request's options as the driver works with them.
+type settings struct {
+	DeployOptions
+	// rollback is set when the request carried RollbackOptions.
+	rollback bool
+	// deregister is RollbackOptions.Deregister.
+	deregister bool
+}
+
+// settingsOf reads a request's options: DeployOptions, RollbackOptions (or
+// pointers to them) or nil. A request that names its revision ignores the
+// options that would pick or register another.
+func settingsOf(req deploy.Request) (settings, error) {
+	var s settings
+	switch v := req.Options.(type) {
+	case RollbackOptions:
+		s = settings{DeployOptions: DeployOptions{WaitUntil: v.WaitUntil, Tasks: v.Tasks}, rollback: true, deregister: v.Deregister}
+	case *RollbackOptions:
+		s.rollback = true
+		if v != nil {
+			s.DeployOptions = DeployOptions{WaitUntil: v.WaitUntil, Tasks: v.Tasks}
+			s.deregister = v.Deregister
 		}
 	default:
-		return o, deploy.Invalid("command", string(o.Command), "want deploy, rollback, refresh or scale")
+		o, err := deploy.OptionsOf[DeployOptions](req.Options)
+		if err != nil {
+			return s, deploy.Invalid("options", fmt.Sprintf("%T", req.Options), "want ecs.DeployOptions or ecs.RollbackOptions")
+		}
+		s.DeployOptions = o
 	}
+	if s.rollback && req.Revision.ID == "" && req.Revision.Label == "" {
+		return s, deploy.Invalid("revision", "", "a rollback names the task definition to return to (use deploy.Engine.Rollback)")
+	}
+	if req.Revision.ID != "" || req.Revision.Label != "" {
+		o := &s.DeployOptions
+		o.TaskDefinition, o.TaskDefinitionFile = nil, ""
+		o.SkipTaskDefinition, o.LatestTaskDefinition, o.Revision = false, false, 0
+	}
+	o, err := s.normalize()
+	s.DeployOptions = o
+	return s, err
+}
+
+// normalize checks the options against each other and fills in defaults.
+// It is pure.
+func (o DeployOptions) normalize() (DeployOptions, error) {
 	if o.Tasks != nil && *o.Tasks < 0 {
 		return o, deploy.Invalid("tasks", fmt.Sprint(*o.Tasks), "must not be negative")
 	}
@@ -190,7 +215,7 @@ func (o DeployOptions) normalize() (DeployOptions, error) {
 		return o, deploy.Invalid("revision", fmt.Sprint(o.Revision), "not with latestTaskDefinition")
 	}
 	hasFile := o.TaskDefinition != nil || o.TaskDefinitionFile != ""
-	if o.SkipTaskDefinition && (o.LatestTaskDefinition || o.Revision > 0) && o.Command == CommandDeploy {
+	if o.SkipTaskDefinition && (o.LatestTaskDefinition || o.Revision > 0) {
 		return o, deploy.Invalid("skipTaskDefinition", "true", "not with latestTaskDefinition or revision")
 	}
 	if hasFile && (o.LatestTaskDefinition || o.Revision > 0) {
@@ -198,9 +223,6 @@ func (o DeployOptions) normalize() (DeployOptions, error) {
 	}
 	if o.SuspendAutoScaling && o.ResumeAutoScaling {
 		return o, deploy.Invalid("suspendAutoScaling", "true", "not with resumeAutoScaling")
-	}
-	if o.Command == CommandRollback && (o.LatestTaskDefinition || hasFile) {
-		return o, deploy.Invalid("command", "rollback", "takes a revision, not a task definition")
 	}
 	if o.BakeTime < 0 {
 		return o, deploy.Invalid("bakeTime", o.BakeTime.String(), "must not be negative")

@@ -20,6 +20,8 @@ import (
 type plan struct {
 	cluster, service string
 	opts             DeployOptions
+	// rollback is set when the request carried RollbackOptions.
+	rollback bool
 	// register is the task definition to register, nil to use taskDef.
 	register *ecs.RegisterTaskDefinitionInput
 	// taskDef is the task definition ARN to deploy when not registering.
@@ -44,14 +46,28 @@ type plan struct {
 	inFlight string
 	// cdGroup is the CodeDeploy deployment group, once resolved.
 	cdGroup *cdGroup
+	// rollbackOf is the request's RollbackOf.
+	rollbackOf string
 }
 
 // Prepare validates req, reads the service, task definitions and
 // auto-scaling target, and works out the full diff. It makes no mutating
 // call. Bad input gives an error wrapping deploy.ErrInvalidRequest before
-// any call; an unknown service with no service definition to create it, or
-// an unknown revision, one wrapping deploy.ErrNotFound.
+// any call, and a strategy ECS cannot follow one from
+// deploy.UnsupportedStrategy. An unknown service with no service definition
+// to create it, or a task definition that does not exist, gives one
+// wrapping deploy.ErrNotFound. A service with a deployment in progress, or
+// one stopped part way (see deploy.Driver's Locks), gives one wrapping
+// deploy.ErrLocked.
+//
+// A task definition document is planned as the revision it would register:
+// the plan's To has no ID and is labelled "family:(new)", with the file
+// name (or "inline") as its Source. A request for the task definition the
+// service already runs is planned as a redeployment, as ecspresso does.
 func (d *Driver) Prepare(ctx context.Context, req deploy.Request) (*deploy.Plan, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, wrap("prepare", req.Target, "", err)
+	}
 	p, err := d.prepare(ctx, req)
 	if err != nil {
 		return nil, wrap("prepare", req.Target, "", err)
@@ -65,43 +81,40 @@ func (d *Driver) prepare(ctx context.Context, req deploy.Request) (*deploy.Plan,
 	if err != nil {
 		return nil, err
 	}
-	o, err := optionsOf(req)
+	st, err := settingsOf(req)
 	if err != nil {
 		return nil, err
 	}
-	if o, err = o.normalize(); err != nil {
+	o := st.DeployOptions
+	if err := checkStrategy(req, o); err != nil {
 		return nil, err
-	}
-	if len(req.Strategy.Steps) > 0 {
-		if err := req.Strategy.Validate(); err != nil {
-			return nil, err
-		}
 	}
 	if (o.SuspendAutoScaling || o.ResumeAutoScaling) && d.as == nil {
 		return nil, deploy.Invalid("suspendAutoScaling", "", "the driver has no Application Auto Scaling client")
 	}
+	named := req.Revision.ID != "" || req.Revision.Label != ""
 	var register *ecs.RegisterTaskDefinitionInput
 	source := ""
-	if o.Command == CommandDeploy && !o.SkipTaskDefinition {
+	if !named && !o.SkipTaskDefinition {
 		data, src, err := readDoc("taskDefinition", o.TaskDefinition, o.TaskDefinitionFile)
 		if err != nil {
 			return nil, err
 		}
 		if data != nil {
-			if register, err = ParseTaskDefinition(data); err != nil {
+			if register, err = parseTaskDefinition(data); err != nil {
 				return nil, err
 			}
 			source = src
 		}
 	}
 	var def *ecs.CreateServiceInput
-	if o.Command == CommandDeploy {
+	if !st.rollback {
 		data, _, err := readDoc("serviceDefinition", o.ServiceDefinition, o.ServiceDefinitionFile)
 		if err != nil {
 			return nil, err
 		}
 		if data != nil {
-			if def, err = ParseServiceDefinition(data); err != nil {
+			if def, err = parseServiceDefinition(data); err != nil {
 				return nil, err
 			}
 			if def.ServiceName != nil && *def.ServiceName != "" && *def.ServiceName != service {
@@ -109,15 +122,13 @@ func (d *Driver) prepare(ctx context.Context, req deploy.Request) (*deploy.Plan,
 			}
 		}
 	}
-	if req.Revision.ID != "" && (register != nil || o.LatestTaskDefinition || o.Revision > 0) {
-		return nil, deploy.Invalid("revision", req.Revision.ID, "not with a task definition file, latestTaskDefinition or revision")
-	}
 
-	pl := &plan{cluster: cluster, service: service, opts: o}
+	pl := &plan{cluster: cluster, service: service, opts: o, rollback: st.rollback, rollbackOf: req.RollbackOf}
 	out := &deploy.Plan{Request: req, Mode: deploy.ModePlatform, Detail: pl}
-	out.Request.Options = o
-	if o.NoWait {
-		out.Request.NoWait = true
+	if st.rollback {
+		out.Request.Options = RollbackOptions{Deregister: st.deregister, WaitUntil: o.WaitUntil, Tasks: o.Tasks}
+	} else {
+		out.Request.Options = o
 	}
 
 	svc, err := d.describeService(ctx, cluster, service)
@@ -125,12 +136,18 @@ func (d *Driver) prepare(ctx context.Context, req deploy.Request) (*deploy.Plan,
 		return nil, err
 	}
 	if svc == nil {
-		if def == nil || o.Command != CommandDeploy {
+		if def == nil {
 			return nil, fmt.Errorf("%w: service %s in cluster %s does not exist and no service definition was given to create it",
 				deploy.ErrNotFound, service, cluster)
 		}
-		if register == nil && req.Revision.ID == "" && !o.LatestTaskDefinition && o.Revision == 0 {
+		if register == nil && !named && !o.LatestTaskDefinition && o.Revision == 0 {
 			return nil, deploy.Invalid("taskDefinition", "", "a new service needs a task definition")
+		}
+	}
+	codeDeploy := svc != nil && isCodeDeploy(svc)
+	if svc != nil && !codeDeploy {
+		if err := d.checkLock(ctx, cluster, service, svc, req.RollbackOf); err != nil {
+			return nil, err
 		}
 	}
 
@@ -150,12 +167,16 @@ func (d *Driver) prepare(ctx context.Context, req deploy.Request) (*deploy.Plan,
 		family = aws.ToString(cur.Family)
 	}
 	inFlight := ""
-	if o.Command == CommandRollback && svc != nil && isCodeDeploy(svc) && d.cd != nil {
+	if codeDeploy && d.cd != nil {
 		if err := checkCodeDeployOptions(o); err != nil {
 			return nil, err
 		}
 		if inFlight, err = d.codeDeployInFlight(ctx, pl); err != nil {
 			return nil, err
+		}
+		if inFlight != "" && !st.rollback && req.RollbackOf == "" {
+			return nil, fmt.Errorf("%w: CodeDeploy deployment %s of service %s is in progress; wait for it to end or stop it",
+				deploy.ErrLocked, inFlight, service)
 		}
 	}
 	switch {
@@ -172,25 +193,21 @@ func (d *Driver) prepare(ctx context.Context, req deploy.Request) (*deploy.Plan,
 		pl.taskDef = pl.fromTaskDef
 		out.To = *out.From
 		out.To.Source = "rollback"
-	case o.Command == CommandRollback:
-		rev, err := d.resolveRollback(ctx, req, o, svc, family)
-		if err != nil {
-			return nil, err
-		}
-		if err := d.useTaskDefinition(ctx, pl, out, rev, cur, curTags, "rollback"); err != nil {
-			return nil, err
-		}
-		if o.Deregister {
-			pl.deregister = pl.fromTaskDef
-			out.Changes = append(out.Changes, deploy.Change{Path: "taskDefinition.status", Old: labelOf(pl.fromTaskDef) + " ACTIVE", New: "INACTIVE"})
-		}
-	case req.Revision.ID != "" || req.Revision.Label != "":
+	case named:
 		id := req.Revision.ID
 		if id == "" {
 			id = req.Revision.Label
 		}
-		if err := d.useTaskDefinition(ctx, pl, out, id, cur, curTags, "revision"); err != nil {
+		src := "revision"
+		if st.rollback || req.RollbackOf != "" {
+			src = "rollback"
+		}
+		if err := d.useTaskDefinition(ctx, pl, out, id, cur, curTags, src); err != nil {
 			return nil, err
+		}
+		if st.deregister && pl.fromTaskDef != "" && pl.taskDef != pl.fromTaskDef {
+			pl.deregister = pl.fromTaskDef
+			out.Changes = append(out.Changes, deploy.Change{Path: "taskDefinition.status", Old: labelOf(pl.fromTaskDef) + " ACTIVE", New: "INACTIVE"})
 		}
 	case o.LatestTaskDefinition:
 		if family == "" {
@@ -216,24 +233,22 @@ func (d *Driver) prepare(ctx context.Context, req deploy.Request) (*deploy.Plan,
 	if svc == nil {
 		return d.prepareCreate(ctx, pl, out, def, req)
 	}
-	if isCodeDeploy(svc) {
+	if codeDeploy {
 		return d.prepareCodeDeploy(ctx, pl, out, svc, req)
 	}
 
 	// Service attributes and deployment configuration.
 	want := serviceAttrs{}
-	touched := false
 	if def != nil && !o.NoUpdateService {
 		want = attrsOfDefinition(def)
-		touched = true
 	}
 	base := svc.DeploymentConfiguration
 	if want.DeploymentConfiguration != nil {
 		base = want.DeploymentConfiguration
 	}
-	if o.Command == CommandDeploy || o.Command == CommandRollback {
+	if !o.NoUpdateService {
 		sreq := req
-		if (req.RollbackOf != "" || o.Command == CommandRollback) && sreq.Strategy.Shape().Kind == "all-at-once" && !o.BlueGreen {
+		if (req.RollbackOf != "" || st.rollback) && sreq.Strategy.Shape().Kind == "all-at-once" && !o.BlueGreen {
 			// A rollback keeps the service's own strategy.
 			sreq.Strategy = deploy.Strategy{}
 		}
@@ -243,9 +258,6 @@ func (d *Driver) prepare(ctx context.Context, req deploy.Request) (*deploy.Plan,
 		}
 		out.Notes = append(out.Notes, notes...)
 		want.DeploymentConfiguration = dc
-		touched = true
-	}
-	if touched {
 		changes := diffService(attrsOfService(svc), want)
 		if len(changes) > 0 {
 			out.Changes = append(out.Changes, changes...)
@@ -253,7 +265,10 @@ func (d *Driver) prepare(ctx context.Context, req deploy.Request) (*deploy.Plan,
 		}
 		pl.config = want.DeploymentConfiguration
 	} else {
+		// The service's deployment configuration is an attribute too:
+		// ECS deploys with its own strategy, and the plan says so.
 		pl.config = svc.DeploymentConfiguration
+		out.Request.Strategy = strategyOf(pl.config)
 	}
 
 	// Desired count.

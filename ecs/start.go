@@ -49,10 +49,22 @@ func (dt *deployment) state() (arn string, fallback bool) {
 
 // Start makes the plan's mutating calls: RegisterTaskDefinition,
 // RegisterScalableTarget, then CreateService or one UpdateService, then
-// DeregisterTaskDefinition for a rollback with Deregister. It returns the
-// deployment at once, identified by the ECS deployment ID (ecs-svc/...) of
-// the service's new PRIMARY deployment.
+// DeregisterTaskDefinition for a rollback with Deregister. Before the first
+// of them it checks again that the service has no live deployment (an
+// error wrapping deploy.ErrLocked, nothing changed). It returns the
+// deployment at once, in StatusInProgress (StatusCreated through
+// CodeDeploy), with To the task definition's ARN. The deployment is
+// identified by its ECS service deployment ARN where the service-deployments
+// API exists, else by the ECS deployment ID (ecs-svc/...) of the service's
+// new PRIMARY deployment.
 func (d *Driver) Start(ctx context.Context, p *deploy.Plan) (*deploy.Deployment, error) {
+	if err := ctx.Err(); err != nil {
+		var t deploy.Target
+		if p != nil {
+			t = p.Request.Target
+		}
+		return nil, wrap("start", t, "", err)
+	}
 	if p == nil {
 		return nil, wrap("start", deploy.Target{}, "", deploy.Invalid("plan", "", "required"))
 	}
@@ -72,6 +84,20 @@ func (d *Driver) Start(ctx context.Context, p *deploy.Plan) (*deploy.Deployment,
 }
 
 func (d *Driver) start(ctx context.Context, p *deploy.Plan, pl *plan) (*deploy.Deployment, error) {
+	if pl.create == nil {
+		// Prepare checked too, but another deployer may have started
+		// one since.
+		svc, err := d.describeService(ctx, pl.cluster, pl.service)
+		if err != nil {
+			return nil, err
+		}
+		if svc == nil {
+			return nil, fmt.Errorf("%w: service %s in cluster %s", deploy.ErrNotFound, pl.service, pl.cluster)
+		}
+		if err := d.checkLock(ctx, pl.cluster, pl.service, svc, pl.rollbackOf); err != nil {
+			return nil, err
+		}
+	}
 	taskDef, err := d.registerIfNeeded(ctx, pl)
 	if err != nil {
 		return nil, err
@@ -213,7 +239,7 @@ func (d *Driver) resolveServiceDeployment(ctx context.Context, det *deployment, 
 		CreatedAt: &types.CreatedAt{After: aws.Time(createdAt.Add(-time.Minute))},
 	}, probeOnce)
 	if err != nil {
-		if IsUnavailable(err) {
+		if isUnavailable(err) {
 			d.noSD.Store(true)
 			det.fallback = true
 			deploy.NotifierFrom(ctx)(deploy.EventNote,

@@ -2,6 +2,7 @@ package ecs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -9,7 +10,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
-	"github.com/hashicorp/go-multierror"
 
 	"github.com/switchyard/switchyard/deploy"
 )
@@ -23,30 +23,48 @@ const describeServiceDeploymentsBatch = 20
 
 // Status reports where ECS is with dep: from the service deployment
 // (DescribeServiceDeployments) where that API exists, and from the
-// service's deployments (DescribeServices) otherwise. It changes nothing.
-// A deployment ECS rolled back (circuit breaker, alarm, stop with rollback)
-// is StatusRolledBack; the service's events since the deployment began are
-// in Messages, oldest first. An ID the service does not know gives an error
-// wrapping deploy.ErrNotFound.
+// service's deployments (DescribeServices) otherwise. It changes nothing,
+// dep included: it returns a new Deployment with dep's ID, Target and To.
+// Percent is the share of production traffic on To where ECS shifts
+// traffic (blue/green, canary, linear), else the share of the service's
+// running tasks that run To. A deployment ECS rolled back (circuit breaker,
+// alarm, stop with rollback) is StatusRolledBack with Percent 0; the
+// service's events since the deployment began are in Messages, oldest
+// first. An ID the service does not know gives an error wrapping
+// deploy.ErrNotFound.
 func (d *Driver) Status(ctx context.Context, dep *deploy.Deployment) (*deploy.Deployment, error) {
-	out, err := d.StatusMany(ctx, []*deploy.Deployment{dep})
-	if err != nil {
-		if me, ok := err.(*multierror.Error); ok && len(me.Errors) == 1 {
-			return nil, me.Errors[0]
-		}
-		return nil, err
+	out, errs := d.statusMany(ctx, []*deploy.Deployment{dep})
+	if len(errs) > 0 {
+		return nil, errs[0]
 	}
 	return out[0], nil
 }
 
 // StatusMany reports the status of many deployments with few calls:
 // DescribeServices takes ten services of a cluster per call and
-// DescribeServiceDeployments twenty deployments per call. The result has
-// one entry per input, nil where that deployment's status failed; the
-// error, a *multierror.Error of *deploy.Error values, says why.
+// DescribeServiceDeployments twenty deployments per call. It changes
+// nothing. The result has one entry per input, in the same order, nil
+// exactly where that deployment could not be reported; the error then
+// joins (errors.Join) one *deploy.Error per nil entry, whose DeploymentID
+// names it.
 func (d *Driver) StatusMany(ctx context.Context, deps []*deploy.Deployment) ([]*deploy.Deployment, error) {
+	out, errs := d.statusMany(ctx, deps)
+	return out, errors.Join(errs...)
+}
+
+func (d *Driver) statusMany(ctx context.Context, deps []*deploy.Deployment) ([]*deploy.Deployment, []error) {
 	out := make([]*deploy.Deployment, len(deps))
-	var errs *multierror.Error
+	var errs []error
+	if err := ctx.Err(); err != nil {
+		for _, dep := range deps {
+			if dep == nil {
+				errs = append(errs, wrap("status", deploy.Target{}, "", err))
+			} else {
+				errs = append(errs, wrap("status", dep.Target, dep.ID, err))
+			}
+		}
+		return out, errs
+	}
 	type ref struct {
 		i                int
 		cluster, service string
@@ -55,19 +73,19 @@ func (d *Driver) StatusMany(ctx context.Context, deps []*deploy.Deployment) ([]*
 	refs := make([]ref, 0, len(deps))
 	for i, dep := range deps {
 		if dep == nil || dep.ID == "" {
-			errs = multierror.Append(errs, wrap("status", deploy.Target{}, "", deploy.Invalid("deployment", "", "required")))
+			errs = append(errs, wrap("status", deploy.Target{}, "", deploy.Invalid("deployment", "", "required")))
 			continue
 		}
 		cluster, service, err := parseTarget(dep.Target)
 		if err != nil {
-			errs = multierror.Append(errs, wrap("status", dep.Target, dep.ID, err))
+			errs = append(errs, wrap("status", dep.Target, dep.ID, err))
 			continue
 		}
 		det, _ := dep.Detail.(*deployment)
 		if det != nil && det.codeDeployID != "" {
 			nd, err := d.codeDeployStatus(ctx, dep, det)
 			if err != nil {
-				errs = multierror.Append(errs, wrap("status", dep.Target, dep.ID, err))
+				errs = append(errs, wrap("status", dep.Target, dep.ID, err))
 				continue
 			}
 			out[i] = nd
@@ -127,7 +145,7 @@ func (d *Driver) StatusMany(ctx context.Context, deps []*deploy.Deployment) ([]*
 	for len(arns) > 0 {
 		n := min(describeServiceDeploymentsBatch, len(arns))
 		res, err := d.ecs.DescribeServiceDeployments(ctx, &ecs.DescribeServiceDeploymentsInput{ServiceDeploymentArns: arns[:n]})
-		if err != nil && !IsUnavailable(err) {
+		if err != nil && !isUnavailable(err) {
 			for _, a := range arns[:n] {
 				failed["sd:"+a] = err
 			}
@@ -144,23 +162,23 @@ func (d *Driver) StatusMany(ctx context.Context, deps []*deploy.Deployment) ([]*
 		dep := deps[r.i]
 		key := r.cluster + "/" + r.service
 		if err := failed[key]; err != nil {
-			errs = multierror.Append(errs, wrap("status", dep.Target, dep.ID, err))
+			errs = append(errs, wrap("status", dep.Target, dep.ID, err))
 			continue
 		}
 		svc := services[key]
 		if svc == nil || aws.ToString(svc.Status) == "INACTIVE" {
-			errs = multierror.Append(errs, wrap("status", dep.Target, dep.ID,
+			errs = append(errs, wrap("status", dep.Target, dep.ID,
 				fmt.Errorf("%w: service %s in cluster %s", deploy.ErrNotFound, r.service, r.cluster)))
 			continue
 		}
 		var sd *types.ServiceDeployment
 		if r.det == nil && isServiceDeploymentARN(dep.ID) {
 			if err := failed["sd:"+dep.ID]; err != nil {
-				errs = multierror.Append(errs, wrap("status", dep.Target, dep.ID, err))
+				errs = append(errs, wrap("status", dep.Target, dep.ID, err))
 				continue
 			}
 			if sd = sds[dep.ID]; sd == nil {
-				errs = multierror.Append(errs, wrap("status", dep.Target, dep.ID,
+				errs = append(errs, wrap("status", dep.Target, dep.ID,
 					fmt.Errorf("%w: service deployment %s", deploy.ErrNotFound, dep.ID)))
 				continue
 			}
@@ -168,7 +186,7 @@ func (d *Driver) StatusMany(ctx context.Context, deps []*deploy.Deployment) ([]*
 		if r.det != nil {
 			if arn, _ := r.det.state(); arn != "" {
 				if err := failed["sd:"+arn]; err != nil {
-					errs = multierror.Append(errs, wrap("status", dep.Target, dep.ID, err))
+					errs = append(errs, wrap("status", dep.Target, dep.ID, err))
 					continue
 				}
 				sd = sds[arn]
@@ -176,12 +194,12 @@ func (d *Driver) StatusMany(ctx context.Context, deps []*deploy.Deployment) ([]*
 		}
 		nd, err := d.evaluate(ctx, dep, r.det, svc, sd)
 		if err != nil {
-			errs = multierror.Append(errs, wrap("status", dep.Target, dep.ID, err))
+			errs = append(errs, wrap("status", dep.Target, dep.ID, err))
 			continue
 		}
 		out[r.i] = nd
 	}
-	return out, errs.ErrorOrNil()
+	return out, errs
 }
 
 // evaluate turns what ECS said into the deployment's new snapshot.
@@ -244,12 +262,20 @@ func stable(svc *types.Service, ours string) bool {
 		(p.RolloutState == "" || p.RolloutState == types.DeploymentRolloutStateCompleted)
 }
 
-func runningPercent(dep *types.Deployment) float64 {
-	if dep.DesiredCount <= 0 {
-		return 100
+// taskShare is the share (0..100) of the service's running tasks that run
+// the task definition ours.
+func taskShare(svc *types.Service, ours string) float64 {
+	var mine, all int32
+	for _, d := range svc.Deployments {
+		all += d.RunningCount
+		if aws.ToString(d.TaskDefinition) == ours {
+			mine += d.RunningCount
+		}
 	}
-	p := float64(dep.RunningCount) / float64(dep.DesiredCount) * 100
-	return min(p, 100)
+	if all <= 0 {
+		return 0
+	}
+	return float64(mine) / float64(all) * 100
 }
 
 // judgeDeployments decides from DescribeServices alone (the fallback where
@@ -271,7 +297,7 @@ func judgeDeployments(svc *types.Service, id, ours, waitUntil string) verdict {
 			}
 			return verdict{deploy.StatusRolledBack, 0, "circuit breaker rolled back to " + labelOf(primaryTD) + ": " + reason}
 		}
-		return verdict{deploy.StatusFailed, runningPercent(own), reason}
+		return verdict{deploy.StatusFailed, taskShare(svc, ours), reason}
 	}
 	if primary != nil && primaryTD != ours && (own == nil || own != primary) && aws.ToString(svc.TaskDefinition) != ours {
 		if own != nil && !stable(svc, primaryTD) {
@@ -290,7 +316,7 @@ func judgeDeployments(svc *types.Service, id, ours, waitUntil string) verdict {
 			return verdict{deploy.StatusInProgress, 0, "ECS has not started a deployment of " + labelOf(ours) + " yet"}
 		}
 	}
-	pct := runningPercent(own)
+	pct := taskShare(svc, ours)
 	switch {
 	case waitUntil == WaitDeployed && (own.RolloutState == types.DeploymentRolloutStateCompleted ||
 		own.RolloutState == "" && own.RunningCount == own.DesiredCount && own == primary):
@@ -304,14 +330,9 @@ func judgeDeployments(svc *types.Service, id, ours, waitUntil string) verdict {
 // judgeServiceDeployment decides from the ECS service deployment, with the
 // service for stability and the circuit-breaker check.
 func judgeServiceDeployment(sd *types.ServiceDeployment, svc *types.Service, id, ours, waitUntil string) verdict {
-	pct := 0.0
-	if t := sd.TargetServiceRevision; t != nil {
-		switch {
-		case t.RequestedProductionTrafficWeight != nil:
-			pct = *t.RequestedProductionTrafficWeight
-		case t.RequestedTaskCount > 0:
-			pct = min(100, float64(t.RunningTaskCount)/float64(t.RequestedTaskCount)*100)
-		}
+	pct := taskShare(svc, ours)
+	if t := sd.TargetServiceRevision; t != nil && t.RequestedProductionTrafficWeight != nil {
+		pct = *t.RequestedProductionTrafficWeight
 	}
 	why := func(base string) string {
 		var parts []string

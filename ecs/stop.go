@@ -14,16 +14,27 @@ import (
 	"github.com/switchyard/switchyard/deploy"
 )
 
-// Stop stops an in-flight deployment. With the service-deployments API it
-// calls StopServiceDeployment (stop type ROLLBACK with o.Rollback, ABORT
-// without) and returns StopPending until ECS reports the deployment ended,
-// then StopSucceeded. ECS's API reference lists ABORT but documents ROLLBACK
-// as the one valid stop type: where ECS refuses ABORT with a validation
-// error naming it, the driver stops with ROLLBACK instead, says so in a
-// note event, and sends ROLLBACK directly from then on. Without that API, a stop updates the service back to
-// dep.From's task definition (once), with or without o.Rollback, since a
-// rolling ECS deployment cannot be frozen; a note event says so. A deployment that already ended gives
-// StopSucceeded, or ErrCannotStop when it succeeded.
+// Stop stops an in-flight deployment.
+//
+// With o.Rollback it returns the service to dep.From: with the
+// service-deployments API through StopServiceDeployment with stop type
+// ROLLBACK, without it by updating the service back to dep.From's task
+// definition (once). Status then reports StatusRolledBack.
+//
+// Without o.Rollback it calls StopServiceDeployment with stop type ABORT:
+// ECS stops the deployment where it is and Status reports StatusStopped.
+// Where ECS refuses ABORT (its API reference documents ROLLBACK as the one
+// valid stop type in some partitions), and where the service-deployments
+// API is missing, ECS can stop a deployment only by rolling it back: Stop
+// then changes nothing and returns an error wrapping deploy.ErrUnsupported
+// (the engine then stops with rollback). The driver remembers a refused
+// ABORT and makes no call for later stops without rollback.
+//
+// Stop returns StopPending until ECS reports the deployment ended, then
+// StopSucceeded. A deployment that has ended changes nothing: it returns
+// StopSucceeded, or an error wrapping deploy.ErrCannotStop when it
+// succeeded, or when o.Rollback asks to reverse one that ended Stopped or
+// Failed (deploy.Engine.Rollback does that with a new deployment).
 func (d *Driver) Stop(ctx context.Context, dep *deploy.Deployment, o deploy.StopOptions) (deploy.StopOutcome, error) {
 	out, err := d.stop(ctx, dep, o)
 	if err != nil {
@@ -38,6 +49,9 @@ func (d *Driver) Stop(ctx context.Context, dep *deploy.Deployment, o deploy.Stop
 }
 
 func (d *Driver) stop(ctx context.Context, dep *deploy.Deployment, o deploy.StopOptions) (deploy.StopOutcome, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
 	if dep == nil || dep.ID == "" {
 		return "", deploy.Invalid("deployment", "", "required")
 	}
@@ -52,7 +66,13 @@ func (d *Driver) stop(ctx context.Context, dep *deploy.Deployment, o deploy.Stop
 	switch cur.Status {
 	case deploy.StatusSucceeded:
 		return "", fmt.Errorf("%w: the deployment already succeeded", deploy.ErrCannotStop)
-	case deploy.StatusStopped, deploy.StatusRolledBack, deploy.StatusFailed:
+	case deploy.StatusStopped, deploy.StatusFailed:
+		if o.Rollback {
+			return "", fmt.Errorf("%w: the deployment already ended %s; reverse it with a new deployment (deploy.Engine.Rollback)",
+				deploy.ErrCannotStop, cur.Status)
+		}
+		return deploy.StopSucceeded, nil
+	case deploy.StatusRolledBack:
 		return deploy.StopSucceeded, nil
 	}
 	if det == nil {
@@ -63,8 +83,7 @@ func (d *Driver) stop(ctx context.Context, dep *deploy.Deployment, o deploy.Stop
 			det.sdARN, det.ecsID = dep.ID, ""
 		}
 	}
-	arn, fallback := det.state()
-	if arn != "" {
+	if arn, _ := det.state(); arn != "" {
 		sd, err := d.describeServiceDeployment(ctx, arn)
 		if err != nil {
 			return "", err
@@ -74,18 +93,18 @@ func (d *Driver) stop(ctx context.Context, dep *deploy.Deployment, o deploy.Stop
 			types.ServiceDeploymentStatusRollbackInProgress:
 			return deploy.StopPending, nil
 		}
-		err = d.stopServiceDeployment(ctx, arn, o.Rollback, dep)
-		if err == nil {
-			return deploy.StopPending, nil
+		if err := d.stopServiceDeployment(ctx, arn, o.Rollback); err != nil {
+			return "", err
 		}
-		if !IsUnavailable(err) {
-			return "", fmt.Errorf("StopServiceDeployment: %w", err)
-		}
-		fallback = true
+		return deploy.StopPending, nil
 	}
-	_ = fallback
-	// DescribeServices-only: ECS cannot freeze a rolling deployment, so a
-	// stop rolls back by redeploying the previous task definition.
+	// DescribeServices only: ECS cannot freeze a rolling deployment, so
+	// the one stop it has is a rollback, by redeploying the previous task
+	// definition.
+	if !o.Rollback {
+		return "", fmt.Errorf("%w: without the ECS service-deployments API a deployment can be stopped only by rolling it back; nothing was changed",
+			deploy.ErrUnsupported)
+	}
 	if dep.From == nil || dep.From.ID == "" {
 		return "", fmt.Errorf("%w: nothing to roll back to: the service ran no earlier task definition", deploy.ErrCannotStop)
 	}
@@ -102,6 +121,9 @@ func (d *Driver) stop(ctx context.Context, dep *deploy.Deployment, o deploy.Stop
 	if started || aws.ToString(svc.TaskDefinition) == dep.From.ID {
 		return deploy.StopPending, nil
 	}
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
 	d.log.DebugContext(ctx, "UpdateService (stop with rollback)", "taskDefinition", dep.From.ID)
 	if _, err := d.ecs.UpdateService(ctx, &ecs.UpdateServiceInput{
 		Cluster: aws.String(det.cluster), Service: aws.String(det.service), TaskDefinition: aws.String(dep.From.ID)}); err != nil {
@@ -110,17 +132,15 @@ func (d *Driver) stop(ctx context.Context, dep *deploy.Deployment, o deploy.Stop
 	det.mu.Lock()
 	det.rollbackStarted = true
 	det.mu.Unlock()
-	msg := "stopping by rolling back: updated the service to " + dep.From.String()
-	if !o.Rollback {
-		msg += " (without the service-deployments API ECS can only stop a deployment by rolling it back)"
-	}
-	deploy.NotifierFrom(ctx)(deploy.EventNote, msg)
+	deploy.NotifierFrom(ctx)(deploy.EventNote, "stopping by rolling back: updated the service to "+dep.From.String())
 	return deploy.StopPending, nil
 }
 
-// Continue lets a deployment paused at a PAUSE lifecycle hook go on
-// (ContinueServiceDeployment with action CONTINUE). It returns an error
-// wrapping deploy.ErrInvalidRequest when no hook is waiting.
+// Continue lets a deployment paused at a PAUSE lifecycle hook (StatusReady)
+// go on, with ContinueServiceDeployment and action CONTINUE. It returns an
+// error wrapping deploy.ErrInvalidRequest, changing nothing, when no hook
+// is waiting, and one wrapping deploy.ErrNotFound when ECS does not know
+// the deployment.
 func (d *Driver) Continue(ctx context.Context, dep *deploy.Deployment) error {
 	if err := d.cont(ctx, dep); err != nil {
 		id := ""
@@ -134,19 +154,30 @@ func (d *Driver) Continue(ctx context.Context, dep *deploy.Deployment) error {
 }
 
 func (d *Driver) cont(ctx context.Context, dep *deploy.Deployment) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if dep == nil || dep.ID == "" {
 		return deploy.Invalid("deployment", "", "required")
 	}
 	det, _ := dep.Detail.(*deployment)
-	if det == nil {
-		return deploy.Invalid("deployment", dep.ID, "not started by this driver")
-	}
-	if det.codeDeployID != "" {
+	if det != nil && det.codeDeployID != "" {
 		return d.continueCodeDeploy(ctx, dep, det)
 	}
-	arn, _ := det.state()
+	arn := ""
+	switch {
+	case det != nil:
+		arn, _ = det.state()
+	case isServiceDeploymentARN(dep.ID):
+		arn = dep.ID
+	}
 	if arn == "" {
-		return deploy.Invalid("deployment", dep.ID, "no ECS service deployment to continue (the service-deployments API is unavailable)")
+		// Without a service deployment nothing can wait at a hook; an
+		// unknown deployment is still ErrNotFound.
+		if _, err := d.Status(ctx, dep); err != nil {
+			return err
+		}
+		return deploy.Invalid("deployment", dep.ID, "not waiting at a lifecycle hook (the ECS service-deployments API is unavailable)")
 	}
 	sd, err := d.describeServiceDeployment(ctx, arn)
 	if err != nil {
@@ -154,6 +185,9 @@ func (d *Driver) cont(ctx context.Context, dep *deploy.Deployment) error {
 	}
 	for _, h := range sd.LifecycleHookDetails {
 		if h.Status == types.DeploymentLifecycleHookStatusAwaitingAction {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
 			_, err := d.ecs.ContinueServiceDeployment(ctx, &ecs.ContinueServiceDeploymentInput{
 				ServiceDeploymentArn: aws.String(arn), HookId: h.HookId, Action: types.DeploymentLifecycleHookActionContinue})
 			if err != nil {
@@ -177,40 +211,36 @@ func (d *Driver) describeServiceDeployment(ctx context.Context, arn string) (*ty
 }
 
 // stopServiceDeployment calls StopServiceDeployment with ROLLBACK, or with
-// ABORT when rollback is false and ECS has not refused ABORT before. A
-// refused ABORT is retried once as ROLLBACK, with a note event.
-func (d *Driver) stopServiceDeployment(ctx context.Context, arn string, rollback bool, dep *deploy.Deployment) error {
+// ABORT when rollback is false. Where ECS refuses ABORT (now or before)
+// it returns an error wrapping deploy.ErrUnsupported: the only stop ECS
+// offers there rolls back, which was not asked for.
+func (d *Driver) stopServiceDeployment(ctx context.Context, arn string, rollback bool) error {
 	call := func(st types.StopServiceDeploymentStopType) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		d.log.DebugContext(ctx, "StopServiceDeployment", "arn", arn, "type", st)
 		_, err := d.ecs.StopServiceDeployment(ctx, &ecs.StopServiceDeploymentInput{ServiceDeploymentArn: aws.String(arn), StopType: st})
-		return err
-	}
-	back := "the previous revision"
-	if dep.From != nil && dep.From.String() != "" {
-		back = dep.From.String()
+		if err != nil {
+			return fmt.Errorf("StopServiceDeployment %s: %w", st, err)
+		}
+		return nil
 	}
 	if rollback {
 		return call(types.StopServiceDeploymentStopTypeRollback)
 	}
 	if d.noAbort.Load() {
-		if err := call(types.StopServiceDeploymentStopTypeRollback); err != nil {
-			return err
-		}
-		deploy.NotifierFrom(ctx)(deploy.EventNote, "stopping with ROLLBACK: ECS refuses stop type ABORT here; the service goes back to "+back)
-		return nil
+		return fmt.Errorf("%w: ECS refuses stop type ABORT here and stops only by rolling back; nothing was changed", deploy.ErrUnsupported)
 	}
-	aerr := call(types.StopServiceDeploymentStopTypeAbort)
-	if aerr == nil || !abortRefused(aerr) {
-		return aerr
-	}
-	d.noAbort.Store(true)
-	d.log.DebugContext(ctx, "StopServiceDeployment ABORT refused", "err", aerr)
-	if err := call(types.StopServiceDeploymentStopTypeRollback); err != nil {
+	err := call(types.StopServiceDeploymentStopTypeAbort)
+	if err == nil || !abortRefused(err) {
 		return err
 	}
-	deploy.NotifierFrom(ctx)(deploy.EventNote, "ECS refused stop type ABORT ("+apiMessage(aerr)+
-		"); stopped with ROLLBACK instead: the service goes back to "+back)
-	return nil
+	d.noAbort.Store(true)
+	// The SDK error is not wrapped: its class (a validation error) would
+	// make the refusal look like bad input.
+	return fmt.Errorf("%w: ECS refused stop type ABORT (%s) and stops only by rolling back; nothing was changed",
+		deploy.ErrUnsupported, apiMessage(err))
 }
 
 // abortRefused reports whether err is ECS refusing stop type ABORT: a

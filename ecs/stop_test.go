@@ -45,10 +45,7 @@ func newStopEnv(t *testing.T, fo ecsfake.Options) (*env, *stopRecorder) {
 	t.Helper()
 	e := newEnv(t, fo)
 	rec := &stopRecorder{Fake: e.fake}
-	drv, err := New(Options{ECS: rec, AutoScaling: e.fake, Clock: e.clock})
-	if err != nil {
-		t.Fatal(err)
-	}
+	drv := New(rec, Options{AutoScaling: e.fake, Clock: e.clock})
 	e.drv = drv
 	return e, rec
 }
@@ -72,61 +69,56 @@ func (e *env) takeNotes() []string {
 }
 
 // TestStopAbortRefused: where ECS refuses the ABORT stop type, a stop
-// without rollback is sent again as ROLLBACK with a note, and later stops
-// send ROLLBACK directly.
+// without rollback changes nothing and says ErrUnsupported (the engine then
+// stops with rollback); later plain stops are refused without a call, and a
+// stop with rollback still works.
 func TestStopAbortRefused(t *testing.T) {
-	e, rec := newStopEnv(t, ecsfake.Options{})
-	e.fake.InjectError("StopServiceDeployment", &types.InvalidParameterException{
-		Message: aws.String("Invalid stopType ABORT: the valid stop type is ROLLBACK.")})
-	d := e.startDeploy("nginx:2")
-	out, err := e.drv.Stop(e.ctx(), d, deploy.StopOptions{})
-	if err != nil || out != deploy.StopPending {
-		t.Fatalf("stop: %v %v", out, err)
-	}
-	if got := rec.sent(); got != "[ABORT ROLLBACK]" {
-		t.Fatalf("stop types sent %s, want [ABORT ROLLBACK]", got)
-	}
-	notes := strings.Join(e.takeNotes(), "\n")
-	if !strings.Contains(notes, "refused stop type ABORT") || !strings.Contains(notes, "ROLLBACK") || !strings.Contains(notes, "web:1") {
-		t.Fatalf("notes %q", notes)
-	}
-	e.clock.Advance(5 * time.Minute)
-	s, err := e.drv.Status(e.ctx(), d)
-	if err != nil || s.Status != deploy.StatusRolledBack {
-		t.Fatalf("status %v %v", s, err)
-	}
-	if got := aws.ToString(e.service().TaskDefinition); !strings.HasSuffix(got, "web:1") {
-		t.Fatalf("service runs %s", got)
-	}
-
-	// The driver remembers: the next plain stop sends ROLLBACK at once.
-	d2 := e.startDeploy("nginx:3")
-	if out, err := e.drv.Stop(e.ctx(), d2, deploy.StopOptions{}); err != nil || out != deploy.StopPending {
-		t.Fatalf("second stop: %v %v", out, err)
-	}
-	if got := rec.sent(); got != "[ROLLBACK]" {
-		t.Fatalf("stop types sent %s, want [ROLLBACK]", got)
-	}
-	if notes := strings.Join(e.takeNotes(), "\n"); !strings.Contains(notes, "ABORT") {
-		t.Fatalf("no note on the second stop: %q", notes)
-	}
-}
-
-// TestStopAbortRefusedByPartition runs the engine's Stop against a fake
-// that always refuses ABORT.
-func TestStopAbortRefusedByPartition(t *testing.T) {
-	e, rec := newStopEnv(t, ecsfake.Options{RefuseAbort: true})
-	d := e.startDeploy("nginx:2")
-	if _, err := e.engine().Stop(e.ctx(), d, deploy.StopOptions{Reason: "operator"}); err != nil {
-		t.Fatal(err)
-	}
-	if got := rec.sent(); !strings.HasPrefix(got, "[ABORT ROLLBACK") {
-		t.Fatalf("stop types sent %s", got)
-	}
-	e.clock.Advance(5 * time.Minute)
-	s, err := e.drv.Status(e.ctx(), d)
-	if err != nil || s.Status != deploy.StatusRolledBack {
-		t.Fatalf("status %v %v", s, err)
+	for _, partition := range []bool{false, true} {
+		t.Run(map[bool]string{false: "injected", true: "partition"}[partition], func(t *testing.T) {
+			e, rec := newStopEnv(t, ecsfake.Options{RefuseAbort: partition})
+			if !partition {
+				e.fake.InjectError("StopServiceDeployment", &types.InvalidParameterException{
+					Message: aws.String("Invalid stopType ABORT: the valid stop type is ROLLBACK.")})
+			}
+			d := e.startDeploy("nginx:2")
+			before := e.service()
+			_, err := e.drv.Stop(e.ctx(), d, deploy.StopOptions{})
+			if !errors.Is(err, deploy.ErrUnsupported) || errors.Is(err, deploy.ErrInvalidRequest) {
+				t.Fatalf("stop: %v, want ErrUnsupported (not ErrInvalidRequest)", err)
+			}
+			if !strings.Contains(err.Error(), "ABORT") {
+				t.Fatalf("error does not say why: %v", err)
+			}
+			if got := rec.sent(); got != "[ABORT]" {
+				t.Fatalf("stop types sent %s, want [ABORT]", got)
+			}
+			if s, err := e.drv.Status(e.ctx(), d); err != nil || s.Status.Terminal() ||
+				aws.ToString(e.service().TaskDefinition) != aws.ToString(before.TaskDefinition) {
+				t.Fatalf("the refused stop changed the deployment: %v %v", s, err)
+			}
+			// The driver remembers: the next plain stop makes no call.
+			if _, err := e.engine().Stop(e.ctx(), d, deploy.StopOptions{Reason: "operator"}); !errors.Is(err, deploy.ErrUnsupported) {
+				t.Fatalf("second stop: %v", err)
+			}
+			if got := rec.sent(); got != "[]" {
+				t.Fatalf("stop types sent %s, want none", got)
+			}
+			// A stop with rollback is what ECS offers.
+			if out, err := e.drv.Stop(e.ctx(), d, deploy.StopOptions{Rollback: true}); err != nil || out != deploy.StopPending {
+				t.Fatalf("stop with rollback: %v %v", out, err)
+			}
+			if got := rec.sent(); got != "[ROLLBACK]" {
+				t.Fatalf("stop types sent %s, want [ROLLBACK]", got)
+			}
+			e.clock.Advance(5 * time.Minute)
+			s, err := e.drv.Status(e.ctx(), d)
+			if err != nil || s.Status != deploy.StatusRolledBack || s.Percent != 0 {
+				t.Fatalf("status %v %v", s, err)
+			}
+			if got := aws.ToString(e.service().TaskDefinition); !strings.HasSuffix(got, "web:1") {
+				t.Fatalf("service runs %s", got)
+			}
+		})
 	}
 }
 
@@ -139,7 +131,7 @@ func TestStopOtherErrorsNotRetried(t *testing.T) {
 	_, err := e.drv.Stop(e.ctx(), d, deploy.StopOptions{})
 	var ce *types.ConflictException
 	var de *deploy.Error
-	if !errors.As(err, &ce) || !errors.As(err, &de) || de.Op != "stop" {
+	if !errors.As(err, &ce) || !errors.As(err, &de) || de.Op != "stop" || de.DeploymentID != d.ID {
 		t.Fatalf("err = %v, want a *deploy.Error wrapping ConflictException", err)
 	}
 	if got := rec.sent(); got != "[ABORT]" {

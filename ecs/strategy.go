@@ -1,6 +1,7 @@
 package ecs
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"time"
@@ -10,6 +11,25 @@ import (
 
 	"github.com/switchyard/switchyard/deploy"
 )
+
+// checkStrategy refuses, before any call, a strategy ECS cannot carry out:
+// a minimum-healthy-hosts rule (ECS services deploy by percentages of
+// tasks, set with the service's minimumHealthyPercent), and steps that map
+// onto none of ECS's native strategies.
+func checkStrategy(req deploy.Request, o DeployOptions) error {
+	if req.Strategy.MinHealthy != nil {
+		return deploy.UnsupportedStrategy(Platform, req.Strategy,
+			"keep a minimum of healthy hosts: ECS replaces a service's tasks by percentages (the service's minimumHealthyPercent)")
+	}
+	if len(req.Strategy.Steps) == 0 {
+		return nil
+	}
+	_, _, err := deploymentConfig(nil, deploy.Request{Strategy: req.Strategy}, DeployOptions{BlueGreen: o.BlueGreen})
+	if errors.Is(err, deploy.ErrUnsupported) {
+		return err
+	}
+	return nil
+}
 
 // deploymentConfig returns cur with the request's strategy, rollback policy,
 // bake time, alarms and hooks applied, and notes about roundings. cur is
@@ -50,7 +70,7 @@ func deploymentConfig(cur *types.DeploymentConfiguration, req deploy.Request, o 
 			dc.CanaryConfiguration, dc.LinearConfiguration = nil, nil
 		case "canary":
 			if sh.Percent < 0.1 || sh.Percent > 100 {
-				return nil, nil, deploy.Invalid("strategy", req.Strategy.String(), "ECS canary percent must be 0.1..100")
+				return nil, nil, deploy.UnsupportedStrategy(Platform, req.Strategy, "shift a canary of less than 0.1%")
 			}
 			m, err := minutes("strategy.canaryBake", sh.Interval)
 			if err != nil {
@@ -61,7 +81,7 @@ func deploymentConfig(cur *types.DeploymentConfiguration, req deploy.Request, o 
 			dc.LinearConfiguration = nil
 		case "linear":
 			if sh.Percent < 3 || sh.Percent > 100 {
-				return nil, nil, deploy.Invalid("strategy", req.Strategy.String(), "ECS linear step percent must be 3..100")
+				return nil, nil, deploy.UnsupportedStrategy(Platform, req.Strategy, "shift linear steps of less than 3%")
 			}
 			m, err := minutes("strategy.stepBake", sh.Interval)
 			if err != nil {
@@ -71,8 +91,8 @@ func deploymentConfig(cur *types.DeploymentConfiguration, req deploy.Request, o 
 			dc.LinearConfiguration = &types.LinearConfiguration{StepPercent: aws.Float64(sh.Percent), StepBakeTimeInMinutes: aws.Int32(m)}
 			dc.CanaryConfiguration = nil
 		default:
-			return nil, nil, deploy.Invalid("strategy", req.Strategy.String(),
-				"ECS deploys rolling, blue/green, canary (P%, bake, 100%) or linear (P% every T); use a PAUSE hook for approvals")
+			return nil, nil, deploy.UnsupportedStrategy(Platform, req.Strategy,
+				"follow these steps: ECS deploys rolling, blue/green, canary (P%, bake, 100%) or linear (P% every T); use a PAUSE lifecycle hook for approvals")
 		}
 	}
 	if o.BakeTime > 0 {
@@ -95,6 +115,16 @@ func deploymentConfig(cur *types.DeploymentConfiguration, req deploy.Request, o 
 		a := *dc.Alarms
 		a.Rollback = true
 		dc.Alarms = &a
+	}
+	if o.Hooks == nil && req.RollbackOf != "" && len(dc.LifecycleHooks) > 0 {
+		// A rollback does not wait at the service's PAUSE hooks.
+		keep := []types.DeploymentLifecycleHook{}
+		for _, h := range dc.LifecycleHooks {
+			if h.TargetType != types.DeploymentLifecycleHookTargetTypePause {
+				keep = append(keep, h)
+			}
+		}
+		dc.LifecycleHooks = keep
 	}
 	if o.Hooks != nil {
 		if dc.Strategy == "" || dc.Strategy == types.DeploymentStrategyRolling {

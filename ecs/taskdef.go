@@ -29,7 +29,7 @@ var serviceReadOnly = []string{
 	"currentServiceRevisions", "resourceManagementType", "platformFamily",
 }
 
-// ParseTaskDefinition reads a task definition in either of the shapes
+// parseTaskDefinition reads a task definition in either of the shapes
 // `aws ecs` uses: the output of describe-task-definition
 // ({"taskDefinition": {...}, "tags": [...]}, whose read-only fields such as
 // taskDefinitionArn, revision, status, requiresAttributes, compatibilities and
@@ -38,7 +38,7 @@ var serviceReadOnly = []string{
 // case-insensitively, as the AWS CLI's JSON does. Unknown fields, an empty
 // document, a missing family or no container definitions give a
 // *deploy.ValidationError.
-func ParseTaskDefinition(data []byte) (*ecs.RegisterTaskDefinitionInput, error) {
+func parseTaskDefinition(data []byte) (*ecs.RegisterTaskDefinitionInput, error) {
 	obj, err := jsonObject("taskDefinition", data)
 	if err != nil {
 		return nil, err
@@ -77,13 +77,13 @@ func ParseTaskDefinition(data []byte) (*ecs.RegisterTaskDefinitionInput, error) 
 	return in, nil
 }
 
-// ParseServiceDefinition reads a service definition: the CreateService input
+// parseServiceDefinition reads a service definition: the CreateService input
 // shape, or one service as `aws ecs describe-services` prints it (its
 // read-only fields such as serviceArn, status, deployments and events are
 // dropped; {"services": [one]} is accepted too). The free-form hookDetails
 // of deploymentConfiguration.lifecycleHooks become the SDK's document
 // values, numbers kept exact. Bad input gives a *deploy.ValidationError.
-func ParseServiceDefinition(data []byte) (*ecs.CreateServiceInput, error) {
+func parseServiceDefinition(data []byte) (*ecs.CreateServiceInput, error) {
 	obj, err := jsonObject("serviceDefinition", data)
 	if err != nil {
 		return nil, err

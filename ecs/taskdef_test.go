@@ -38,7 +38,7 @@ func TestParseTaskDefinition(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			in, err := ParseTaskDefinition([]byte(tc.in))
+			in, err := parseTaskDefinition([]byte(tc.in))
 			if tc.err {
 				if !errors.Is(err, deploy.ErrInvalidRequest) {
 					t.Fatalf("err = %v, want ErrInvalidRequest", err)
@@ -56,13 +56,13 @@ func TestParseTaskDefinition(t *testing.T) {
 }
 
 func TestParseServiceDefinition(t *testing.T) {
-	in, err := ParseServiceDefinition([]byte(`{"serviceName":"web","serviceArn":"arn:x","taskDefinition":"web:1","desiredCount":2,
+	in, err := parseServiceDefinition([]byte(`{"serviceName":"web","serviceArn":"arn:x","taskDefinition":"web:1","desiredCount":2,
 	  "createdAt":"2026-01-01T00:00:00Z","deployments":[],"launchType":"FARGATE"}`))
 	if err != nil || aws.ToInt32(in.DesiredCount) != 2 || in.TaskDefinition != nil {
 		t.Fatalf("%v %v", in, err)
 	}
 	for _, bad := range []string{"", `{"services":[]}`, `{"desiredCount":"two"}`, `{"nope":1}`} {
-		if _, err := ParseServiceDefinition([]byte(bad)); !errors.Is(err, deploy.ErrInvalidRequest) {
+		if _, err := parseServiceDefinition([]byte(bad)); !errors.Is(err, deploy.ErrInvalidRequest) {
 			t.Fatalf("%q: err = %v", bad, err)
 		}
 	}
@@ -140,7 +140,7 @@ func TestDeploymentConfigMapping(t *testing.T) {
 }
 
 func TestIsUnavailable(t *testing.T) {
-	if IsUnavailable(nil) || IsUnavailable(errors.New("x")) {
+	if isUnavailable(nil) || isUnavailable(errors.New("x")) {
 		t.Fatal("plain errors are not unavailability")
 	}
 }
@@ -153,7 +153,7 @@ func FuzzParseTaskDefinition(f *testing.F) {
 	f.Add([]byte(`{}`))
 	f.Add([]byte(``))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		in, err := ParseTaskDefinition(data)
+		in, err := parseTaskDefinition(data)
 		if err != nil {
 			if !errors.Is(err, deploy.ErrInvalidRequest) {
 				t.Fatalf("untyped error %v", err)
@@ -164,7 +164,7 @@ func FuzzParseTaskDefinition(f *testing.F) {
 			t.Fatalf("accepted an incomplete task definition: %s", jsonOf(in))
 		}
 		// What was accepted parses again to the same input.
-		again, err := ParseTaskDefinition([]byte(jsonOf(in)))
+		again, err := parseTaskDefinition([]byte(jsonOf(in)))
 		if err != nil {
 			t.Fatalf("re-parse of %s: %v", jsonOf(in), err)
 		}

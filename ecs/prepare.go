@@ -248,11 +248,14 @@ func (d *Driver) prepare(ctx context.Context, req deploy.Request) (*deploy.Plan,
 	}
 	if !o.NoUpdateService {
 		sreq := req
-		if (req.RollbackOf != "" || st.rollback) && sreq.Strategy.Shape().Kind == "all-at-once" && !o.BlueGreen {
-			// A rollback keeps the service's own strategy.
-			sreq.Strategy = deploy.Strategy{}
+		if st.rollback && sreq.RollbackOf == "" {
+			sreq.RollbackOf = "(rollback)" // deploymentConfig's rollback rules
 		}
 		dc, notes, err := deploymentConfig(base, sreq, o)
+		if err == nil && d.noSD.Load() && dc.Strategy != "" && dc.Strategy != types.DeploymentStrategyRolling {
+			err = deploy.UnsupportedStrategy(Platform, req.Strategy, "deploy "+string(dc.Strategy)+
+				" here: without the ECS service-deployments API (an older partition, an emulator) services deploy ROLLING only")
+		}
 		if err != nil {
 			return nil, err
 		}

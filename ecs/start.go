@@ -39,6 +39,9 @@ type deployment struct {
 	// rollbackStarted records a stop-with-rollback done by redeploying
 	// the previous task definition (fallback mode).
 	rollbackStarted bool
+	// ended is the verdict once Status saw the deployment succeed, stop
+	// or roll back: ECS forgets a deployment that later ones replaced.
+	ended *verdict
 }
 
 func (dt *deployment) state() (arn string, fallback bool) {

@@ -230,6 +230,17 @@ func (d *Driver) evaluate(ctx context.Context, dep *deploy.Deployment, det *depl
 	} else {
 		v = judgeDeployments(svc, ecsID, ours, waitUntil)
 	}
+	if det != nil {
+		det.mu.Lock()
+		switch {
+		case det.ended != nil:
+			v = *det.ended
+		case v.status == deploy.StatusSucceeded || v.status == deploy.StatusRolledBack || v.status == deploy.StatusStopped:
+			e := v
+			det.ended = &e
+		}
+		det.mu.Unlock()
+	}
 	now := d.clock.Now()
 	nd.Status, nd.Percent, nd.Reason = v.status, v.percent, v.reason
 	nd.Step = stepOf(nd.Strategy, v.percent, v.status)
@@ -382,6 +393,10 @@ func judgeServiceDeployment(sd *types.ServiceDeployment, svc *types.Service, id,
 		}
 		return verdict{deploy.StatusStopped, pct, why("stopped")}
 	case types.ServiceDeploymentStatusSuccessful:
+		if cur := aws.ToString(svc.CurrentServiceDeployment); cur != "" && cur != aws.ToString(sd.ServiceDeploymentArn) {
+			// It completed, and a later deployment replaced it.
+			return verdict{deploy.StatusSucceeded, 100, ""}
+		}
 		// Never a success when ECS no longer runs ours.
 		if p := primaryOf(svc); p != nil && aws.ToString(p.TaskDefinition) != ours && aws.ToString(svc.TaskDefinition) != ours {
 			return verdict{deploy.StatusRolledBack, 0, "the PRIMARY deployment runs " + labelOf(aws.ToString(p.TaskDefinition))}

@@ -124,9 +124,18 @@ func (d *Driver) stop(ctx context.Context, dep *deploy.Deployment, o deploy.Stop
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
+	in := &ecs.UpdateServiceInput{Cluster: aws.String(det.cluster), Service: aws.String(det.service), TaskDefinition: aws.String(dep.From.ID)}
+	if svc.DeploymentConfiguration != nil && svc.DeploymentConfiguration.Strategy != "" &&
+		svc.DeploymentConfiguration.Strategy != types.DeploymentStrategyRolling {
+		// Back all at once, as any rollback.
+		dc, _, err := deploymentConfig(svc.DeploymentConfiguration, deploy.Request{Strategy: deploy.AllAtOnce(), RollbackOf: dep.ID}, DeployOptions{})
+		if err != nil {
+			return "", err
+		}
+		in.DeploymentConfiguration = dc
+	}
 	d.log.DebugContext(ctx, "UpdateService (stop with rollback)", "taskDefinition", dep.From.ID)
-	if _, err := d.ecs.UpdateService(ctx, &ecs.UpdateServiceInput{
-		Cluster: aws.String(det.cluster), Service: aws.String(det.service), TaskDefinition: aws.String(dep.From.ID)}); err != nil {
+	if _, err := d.ecs.UpdateService(ctx, in); err != nil {
 		return "", fmt.Errorf("UpdateService: %w", err)
 	}
 	det.mu.Lock()

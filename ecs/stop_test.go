@@ -97,7 +97,7 @@ func TestStopAbortRefused(t *testing.T) {
 				t.Fatalf("the refused stop changed the deployment: %v %v", s, err)
 			}
 			// The driver remembers: the next plain stop makes no call.
-			if _, err := e.engine().Stop(e.ctx(), d, deploy.StopOptions{Reason: "operator"}); !errors.Is(err, deploy.ErrUnsupported) {
+			if _, err := e.drv.Stop(e.ctx(), d, deploy.StopOptions{Reason: "operator"}); !errors.Is(err, deploy.ErrUnsupported) {
 				t.Fatalf("second stop: %v", err)
 			}
 			if got := rec.sent(); got != "[]" {

@@ -36,7 +36,10 @@ func checkStrategy(req deploy.Request, o DeployOptions) error {
 // not modified. A zero request strategy (no steps) keeps the service's own
 // strategy; an explicit all-at-once one is ROLLING (BLUE_GREEN with
 // o.BlueGreen). Strategies ECS cannot follow natively (approval steps,
-// uneven increments) are refused.
+// uneven increments) are refused with deploy.UnsupportedStrategy. A
+// rollback (req.RollbackOf set) drops the service's PAUSE hooks, so it
+// never waits for an approval, and an all-at-once one stays ROLLING unless
+// Lambda hooks remain (then BLUE_GREEN).
 func deploymentConfig(cur *types.DeploymentConfiguration, req deploy.Request, o DeployOptions) (*types.DeploymentConfiguration, []string, error) {
 	var dc types.DeploymentConfiguration
 	if cur != nil {
@@ -125,6 +128,10 @@ func deploymentConfig(cur *types.DeploymentConfiguration, req deploy.Request, o 
 			}
 		}
 		dc.LifecycleHooks = keep
+		if len(keep) > 0 && dc.Strategy == types.DeploymentStrategyRolling {
+			// The service's Lambda hooks still run, which ROLLING cannot.
+			dc.Strategy = types.DeploymentStrategyBlueGreen
+		}
 	}
 	if o.Hooks != nil {
 		if dc.Strategy == "" || dc.Strategy == types.DeploymentStrategyRolling {

@@ -109,6 +109,9 @@ type dep struct {
 	rollbackTo *dep
 	stopAt     time.Time
 	done       bool
+	// restore marks the deployment ECS starts to put the previous task
+	// definition back during a rollback.
+	restore bool
 }
 
 // New returns an empty fake.
@@ -225,6 +228,55 @@ func (f *Fake) SeedService(in *ecs.CreateServiceInput) {
 	d.sd.FinishedAt = aws.Time(f.now())
 	d.sd.TargetServiceRevision.RunningTaskCount = d.d.DesiredCount
 	d.done = true
+}
+
+// Serving returns what the service serves now, from the fake's own state:
+// each task definition ARN with its share of production traffic, in
+// percent, summing to 100. While a deployment with traffic shifting
+// (BLUE_GREEN, CANARY, LINEAR) is in flight, stopped or rolling back, the
+// shares are its production traffic weights; otherwise they are the shares
+// of the service's running tasks. A service with no running task serves its
+// task definition. Nil when the service does not exist.
+func (f *Fake) Serving(cluster, service string) map[string]float64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.advance()
+	s := f.services[key(cluster, service)]
+	if s == nil || aws.ToString(s.svc.Status) != "ACTIVE" {
+		return nil
+	}
+	out := map[string]float64{}
+	add := func(td string, pct float64) {
+		if pct > 0 {
+			out[td] += pct
+		}
+	}
+	for _, d := range s.deps {
+		if d.restore {
+			continue
+		}
+		t := d.sd.TargetServiceRevision
+		if t != nil && t.RequestedProductionTrafficWeight != nil && d.prev != nil &&
+			d.sd.Status != types.ServiceDeploymentStatusSuccessful {
+			w := *t.RequestedProductionTrafficWeight
+			add(aws.ToString(d.d.TaskDefinition), w)
+			add(aws.ToString(d.prev.d.TaskDefinition), 100-w)
+			return out
+		}
+		break
+	}
+	var all int32
+	for _, d := range s.deps {
+		all += d.d.RunningCount
+	}
+	if all == 0 {
+		out[aws.ToString(s.svc.TaskDefinition)] = 100
+		return out
+	}
+	for _, d := range s.deps {
+		add(aws.ToString(d.d.TaskDefinition), float64(d.d.RunningCount)/float64(all)*100)
+	}
+	return out
 }
 
 // TaskDefinitionStatus returns the status of a task definition ("" if
@@ -841,7 +893,7 @@ func (f *Fake) rollback(d *dep, t time.Time, reason string) {
 	td := aws.ToString(d.prev.d.TaskDefinition)
 	// ECS starts a deployment of the previous task definition.
 	n := f.next()
-	rb := &dep{s: d.s, done: true}
+	rb := &dep{s: d.s, done: true, restore: true}
 	rb.d = types.Deployment{Id: aws.String(fmt.Sprintf("ecs-svc/%019d", 1000000000000000000+n)), Status: aws.String("PRIMARY"),
 		TaskDefinition: aws.String(td), DesiredCount: d.s.svc.DesiredCount, RunningCount: d.prev.d.RunningCount,
 		RolloutState: types.DeploymentRolloutStateInProgress, CreatedAt: aws.Time(t), UpdatedAt: aws.Time(t), LaunchType: d.s.svc.LaunchType}

@@ -117,28 +117,39 @@ func runECS(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	drv, err := ecs.NewFromConfig(cfg)
-	if err != nil {
-		return err
-	}
+	drv := ecs.NewFromConfig(cfg, ecs.Options{})
 	target := ecs.Target(f.cluster, f.service)
 	if cmd == "status" {
 		return ecsStatus(ctx, a, drv, awsecs.NewFromConfig(cfg), f, target)
 	}
+	eng := a.engine(drv, deploy.Options{})
+	if cmd == "rollback" {
+		return ecsRollback(ctx, a, eng, drv, f, target)
+	}
+	// ecspresso's refresh and scale are option sets of a deployment.
 	o := ecs.DeployOptions{
-		Command: ecs.Command(cmd), DryRun: f.dryRun, Tasks: f.tasks.v,
+		Tasks:              f.tasks.v,
 		TaskDefinitionFile: f.taskDef, ServiceDefinitionFile: f.serviceDef,
 		SkipTaskDefinition: f.skipTaskDef, ForceNewDeployment: f.force, NoUpdateService: f.noUpdateService,
-		LatestTaskDefinition: f.latestTaskDef, Revision: f.revision, Deregister: f.deregister,
-		NoWait: f.noWait || (cmd == "rollback" && !f.wait), WaitUntil: f.waitUntil,
+		LatestTaskDefinition: f.latestTaskDef, Revision: f.revision, WaitUntil: f.waitUntil,
 		SuspendAutoScaling: f.suspendAS, ResumeAutoScaling: f.resumeAS,
 		BlueGreen: f.blueGreen, Alarms: f.alarms,
 		CodeDeployApplication: f.cdApp, CodeDeployDeploymentGroup: f.cdGroup, CodeDeployConfig: f.cdConf,
 	}
+	switch cmd {
+	case "refresh":
+		o.SkipTaskDefinition, o.ForceNewDeployment, o.NoUpdateService = true, true, true
+	case "scale":
+		o.SkipTaskDefinition, o.NoUpdateService = true, true
+		if o.Tasks == nil {
+			return &deploy.Error{Platform: ecs.Platform, Op: "prepare", Target: target.String(),
+				Err: deploy.Invalid("tasks", "", "scale needs a desired count")}
+		}
+	}
 	if cmd == "deploy" && f.taskDef == "" && !f.skipTaskDef && !f.latestTaskDef && f.revision == 0 {
 		return usagef("--task-definition FILE is required (or --skip-task-definition, --latest-task-definition, --revision)")
 	}
-	req := deploy.Request{Target: target, Options: o}
+	req := deploy.Request{Target: target, Options: o, NoWait: f.noWait}
 	if f.rollbackEvents != "" {
 		if req.RollbackOn, err = deploy.ParseRollbackOn(f.rollbackEvents); err != nil {
 			return err
@@ -149,7 +160,6 @@ func runECS(ctx context.Context, a *app, args []string) error {
 			return err
 		}
 	}
-	eng := a.engine(drv, deploy.Options{})
 	p, err := eng.Plan(ctx, req)
 	if err != nil {
 		return err
@@ -159,6 +169,55 @@ func runECS(ctx context.Context, a *app, args []string) error {
 		return nil
 	}
 	d, err := eng.Execute(ctx, p)
+	a.printDeployment(d)
+	return err
+}
+
+// ecsRollback returns the service to its last known good task definition,
+// or to revision --revision of its family, through the engine's Rollback
+// (PlanRollback for --dry-run).
+func ecsRollback(ctx context.Context, a *app, eng *deploy.Engine, drv *ecs.Driver, f ecsFlags, target deploy.Target) error {
+	req := deploy.RollbackRequest{Target: target, NoWait: !f.wait,
+		Options: &ecs.RollbackOptions{Deregister: f.deregister, Tasks: f.tasks.v}}
+	invalid := func(field, value, reason string) error {
+		return &deploy.Error{Platform: ecs.Platform, Op: "prepare", Target: target.String(), Err: deploy.Invalid(field, value, reason)}
+	}
+	if t := f.tasks.v; t != nil && *t < 0 {
+		return invalid("tasks", strconv.Itoa(int(*t)), "must not be negative")
+	}
+	if f.revision > 0 {
+		// --revision N is revision N of the family the service runs.
+		h, err := drv.History(ctx, target)
+		if err != nil {
+			return err
+		}
+		for _, e := range h {
+			if e.Current {
+				family := e.Revision.Label
+				if i := strings.LastIndex(family, ":"); i >= 0 {
+					family = family[:i]
+				}
+				req.To = family + ":" + strconv.Itoa(f.revision)
+				if req.To == e.Revision.Label {
+					return invalid("revision", req.To, "the service already runs this task definition")
+				}
+			}
+		}
+		if req.To == "" {
+			return fmt.Errorf("%w: service %s runs no task definition", deploy.ErrNotFound, target.Name)
+		}
+	} else if f.revision < 0 {
+		return invalid("revision", strconv.Itoa(f.revision), "must be positive")
+	}
+	if f.dryRun {
+		p, err := eng.PlanRollback(ctx, req)
+		if err != nil {
+			return err
+		}
+		a.printPlan(p)
+		return nil
+	}
+	d, err := eng.Rollback(ctx, req)
 	a.printDeployment(d)
 	return err
 }

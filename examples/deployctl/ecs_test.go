@@ -74,6 +74,11 @@ func TestECSCommandsOnMoto(t *testing.T) {
 	if code, _, stderr = cli(append([]string{"refresh", "--no-wait"}, base...)...); code != 0 {
 		t.Fatalf("refresh: %s", stderr)
 	}
+	// The dry run of a rollback plans through the engine and changes nothing.
+	if code, out, stderr = cli(append([]string{"rollback", "--revision", "1", "--dry-run"}, base...)...); code != 0 ||
+		!strings.Contains(out, "web:2 -> web:1") {
+		t.Fatalf("rollback dry run: %d %s %s", code, out, stderr)
+	}
 	if code, out, stderr = cli(append([]string{"rollback", "--deregister", "--wait=false"}, base...)...); code != 0 || !strings.Contains(out, "web:1") {
 		t.Fatalf("rollback: %d %s %s", code, out, stderr)
 	}
@@ -93,6 +98,8 @@ func TestECSCommandsOnMoto(t *testing.T) {
 		{"deploy", "--skip-task-definition", "--wait-until", "soon"},
 		{"deploy", "--revision", "1", "--latest-task-definition"},
 		{"rollback", "--revision", "1", "--tasks", "-1"},
+		{"rollback", "--revision", "1"}, // the service runs web:1 already
+		{"scale"},                       // scale needs --tasks
 	} {
 		if code, _, stderr := cli(append(bad, base...)...); code != 2 {
 			t.Errorf("%v: exit %d (%s), want 2", bad, code, stderr)

@@ -44,7 +44,7 @@ func conformanceHarness(fo ecsfake.Options) func(t *testing.T) *deploytest.Harne
 				return deploy.Request{Target: Target("prod", "web"), Options: next()}
 			},
 			Mutations: f.Mutations,
-			Serving: func(t *testing.T) map[string]float64{
+			Serving: func(t *testing.T) map[string]float64 {
 				return f.Serving("prod", "web")
 			},
 			FailNext: func(*testing.T) { f.FailNext(1) },

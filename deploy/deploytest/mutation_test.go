@@ -108,9 +108,9 @@ func (b *broken) StatusMany(ctx context.Context, ds []*deploy.Deployment) ([]*de
 }
 
 type variant struct {
-	name   string
-	mode   deploy.Mode
-	clause string
+	name    string
+	mode    deploy.Mode
+	clause  string
 	breakIt func(b *broken)
 }
 

@@ -571,14 +571,12 @@ func clauseShiftUnknown(c *checker) {
 }
 
 func clauseShifts(c *checker) {
-	var mismatch []string
 	gate := deploy.GateFunc{GateName: "served", Func: func(ctx context.Context, ch deploy.Check) error {
 		if ch.Phase == deploy.PhaseBeforeTraffic {
 			return nil
 		}
 		share := c.serving()[ch.Deployment.To.ID]
 		if math.Abs(share-ch.Percent) > 0.01 {
-			mismatch = append(mismatch, ch.Deployment.To.ID+" "+string(ch.Phase))
 			c.Errorf("during %s the deployment reports %v%% on %s, the platform serves %v%%", ch.Phase, ch.Percent, ch.Deployment.To.ID, share)
 		}
 		return nil

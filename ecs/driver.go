@@ -1,30 +1,43 @@
 // Package ecs is the switchyard driver for Amazon ECS services, after
 // ecspresso's deploy, rollback, refresh and scale commands.
 //
-// A target names a service as "cluster/service" (or "service" alone, in the
-// "default" cluster); Target builds one. Requests carry a DeployOptions in
-// deploy.Request.Options (refresh and scale are option sets of it);
-// rollbacks go through deploy.Engine.Rollback with a RollbackOptions. Prepare reads the service, the task definitions and
-// the auto-scaling target and makes no mutating call, so the engine's Plan is
-// a dry run with the full diff. Start makes the mutating calls in order:
+// New (or NewFromConfig) makes a Driver. A target names a service as
+// "cluster/service" (or "service" alone, in the "default" cluster); Target
+// builds one. A deploy.Request carries a DeployOptions in its Options:
+// refresh is DeployOptions{SkipTaskDefinition, ForceNewDeployment,
+// NoUpdateService} and scale DeployOptions{SkipTaskDefinition,
+// NoUpdateService, Tasks}. A rollback is deploy.Engine.Rollback (or
+// PlanRollback, its dry run) with a *RollbackOptions in
+// deploy.RollbackRequest.Options.
+//
+// Prepare reads the service, the task definitions and the auto-scaling
+// target and makes no mutating call, so the engine's Plan is a dry run with
+// the full diff. Start makes the mutating calls in order:
 // RegisterTaskDefinition (when a task definition document is given),
 // RegisterScalableTarget (when suspending or resuming auto scaling),
 // CreateService or exactly one UpdateService, then DeregisterTaskDefinition
-// for a rollback with Deregister.
+// for a rollback with RollbackOptions.Deregister. A service has at most one
+// live deployment: Prepare and Start refuse another with an error wrapping
+// deploy.ErrLocked.
 //
 // The engine's strategy maps onto ECS's native deploymentConfiguration
 // strategies (ROLLING, BLUE_GREEN, CANARY, LINEAR), with bake time, CloudWatch
-// alarms and lifecycle hooks, so plans run in deploy.ModePlatform. Status
-// follows the service-deployments API (ListServiceDeployments,
+// alarms and lifecycle hooks, so plans run in deploy.ModePlatform; a
+// strategy ECS cannot follow (a minimum-healthy-hosts rule, an approval
+// step) is refused with deploy.UnsupportedStrategy. Status follows the
+// service-deployments API (ListServiceDeployments,
 // DescribeServiceDeployments) and falls back to DescribeServices polling
 // where that API is missing (an older partition, an emulator), saying so in
-// a note event. A deployment whose PRIMARY deployment is no longer ours (the
-// circuit breaker or an alarm rolled it back) is reported as
+// a note event; there ECS deploys ROLLING only and stops a deployment only
+// by rolling it back. A deployment whose PRIMARY deployment is no longer
+// ours (the circuit breaker or an alarm rolled it back) is reported as
 // deploy.StatusRolledBack, never as a success.
 //
-// Every error is a *deploy.Error wrapping the sentinel of its class
-// (deploy.ErrNotFound, ErrInvalidRequest, ErrLocked, ...) and, where AWS
-// refused a call, the SDK's error (reach it with errors.As).
+// Every method called with a context that is already done returns an error
+// wrapping ctx.Err() and makes no call. Every other error is a
+// *deploy.Error wrapping the sentinel of its class (deploy.ErrNotFound,
+// ErrInvalidRequest, ErrLocked, ...) and, where AWS refused a call, the
+// SDK's error (reach it with errors.As).
 //
 // Services with the CODE_DEPLOY deployment controller deploy through
 // CodeDeploy with an AppSpec built from the service. Prepare finds their
@@ -207,7 +220,7 @@ func isNotFound(err error) bool {
 	return false
 }
 
-// IsUnavailable reports whether err says the operation does not exist where
+// isUnavailable reports whether err says the operation does not exist where
 // it was called: an unknown-operation error code, or an HTTP 404, 500 or 501
 // whose body is not an AWS error (an emulator's HTML page). The driver falls
 // back to DescribeServices polling on such errors.

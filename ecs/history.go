@@ -269,6 +269,6 @@ func (d *Driver) familyHistory(ctx context.Context, svc *types.Service) ([]deplo
 }
 
 // errNoServiceDeployments stands for the service-deployments API answering
-// as missing earlier; IsUnavailable reports it.
+// as missing earlier; isUnavailable reports it.
 var errNoServiceDeployments = &smithy.GenericAPIError{Code: "UnknownOperationException",
 	Message: "the ECS service-deployments API answered as unavailable before"}

@@ -20,8 +20,6 @@ import (
 type plan struct {
 	cluster, service string
 	opts             DeployOptions
-	// rollback is set when the request carried RollbackOptions.
-	rollback bool
 	// register is the task definition to register, nil to use taskDef.
 	register *ecs.RegisterTaskDefinitionInput
 	// taskDef is the task definition ARN to deploy when not registering.
@@ -46,7 +44,9 @@ type plan struct {
 	inFlight string
 	// cdGroup is the CodeDeploy deployment group, once resolved.
 	cdGroup *cdGroup
-	// rollbackOf is the request's RollbackOf.
+	// rollbackOf is the request's RollbackOf ("(rollback)" for a request
+	// with RollbackOptions that names none): such a request may repair a
+	// deployment stopped part way.
 	rollbackOf string
 }
 
@@ -123,7 +123,10 @@ func (d *Driver) prepare(ctx context.Context, req deploy.Request) (*deploy.Plan,
 		}
 	}
 
-	pl := &plan{cluster: cluster, service: service, opts: o, rollback: st.rollback, rollbackOf: req.RollbackOf}
+	pl := &plan{cluster: cluster, service: service, opts: o, rollbackOf: req.RollbackOf}
+	if st.rollback && pl.rollbackOf == "" {
+		pl.rollbackOf = "(rollback)"
+	}
 	out := &deploy.Plan{Request: req, Mode: deploy.ModePlatform, Detail: pl}
 	if st.rollback {
 		out.Request.Options = RollbackOptions{Deregister: st.deregister, WaitUntil: o.WaitUntil, Tasks: o.Tasks}
@@ -146,7 +149,7 @@ func (d *Driver) prepare(ctx context.Context, req deploy.Request) (*deploy.Plan,
 	}
 	codeDeploy := svc != nil && isCodeDeploy(svc)
 	if svc != nil && !codeDeploy {
-		if err := d.checkLock(ctx, cluster, service, svc, req.RollbackOf); err != nil {
+		if err := d.checkLock(ctx, cluster, service, svc, pl.rollbackOf); err != nil {
 			return nil, err
 		}
 	}
@@ -248,9 +251,7 @@ func (d *Driver) prepare(ctx context.Context, req deploy.Request) (*deploy.Plan,
 	}
 	if !o.NoUpdateService {
 		sreq := req
-		if st.rollback && sreq.RollbackOf == "" {
-			sreq.RollbackOf = "(rollback)" // deploymentConfig's rollback rules
-		}
+		sreq.RollbackOf = pl.rollbackOf // deploymentConfig's rollback rules
 		dc, notes, err := deploymentConfig(base, sreq, o)
 		if err == nil && d.noSD.Load() && dc.Strategy != "" && dc.Strategy != types.DeploymentStrategyRolling {
 			err = deploy.UnsupportedStrategy(Platform, req.Strategy, "deploy "+string(dc.Strategy)+

@@ -54,16 +54,25 @@ func (d *Driver) StatusMany(ctx context.Context, deps []*deploy.Deployment) ([]*
 
 func (d *Driver) statusMany(ctx context.Context, deps []*deploy.Deployment) ([]*deploy.Deployment, []error) {
 	out := make([]*deploy.Deployment, len(deps))
-	var errs []error
-	if err := ctx.Err(); err != nil {
-		for _, dep := range deps {
-			if dep == nil {
-				errs = append(errs, wrap("status", deploy.Target{}, "", err))
-			} else {
-				errs = append(errs, wrap("status", dep.Target, dep.ID, err))
+	errAt := make([]error, len(deps))
+	inOrder := func() []error {
+		var errs []error
+		for _, err := range errAt {
+			if err != nil {
+				errs = append(errs, err)
 			}
 		}
-		return out, errs
+		return errs
+	}
+	if err := ctx.Err(); err != nil {
+		for i, dep := range deps {
+			if dep == nil {
+				errAt[i] = wrap("status", deploy.Target{}, "", err)
+			} else {
+				errAt[i] = wrap("status", dep.Target, dep.ID, err)
+			}
+		}
+		return out, inOrder()
 	}
 	type ref struct {
 		i                int
@@ -73,19 +82,19 @@ func (d *Driver) statusMany(ctx context.Context, deps []*deploy.Deployment) ([]*
 	refs := make([]ref, 0, len(deps))
 	for i, dep := range deps {
 		if dep == nil || dep.ID == "" {
-			errs = append(errs, wrap("status", deploy.Target{}, "", deploy.Invalid("deployment", "", "required")))
+			errAt[i] = wrap("status", deploy.Target{}, "", deploy.Invalid("deployment", "", "required"))
 			continue
 		}
 		cluster, service, err := parseTarget(dep.Target)
 		if err != nil {
-			errs = append(errs, wrap("status", dep.Target, dep.ID, err))
+			errAt[i] = wrap("status", dep.Target, dep.ID, err)
 			continue
 		}
 		det, _ := dep.Detail.(*deployment)
 		if det != nil && det.codeDeployID != "" {
 			nd, err := d.codeDeployStatus(ctx, dep, det)
 			if err != nil {
-				errs = append(errs, wrap("status", dep.Target, dep.ID, err))
+				errAt[i] = wrap("status", dep.Target, dep.ID, err)
 				continue
 			}
 			out[i] = nd
@@ -162,31 +171,31 @@ func (d *Driver) statusMany(ctx context.Context, deps []*deploy.Deployment) ([]*
 		dep := deps[r.i]
 		key := r.cluster + "/" + r.service
 		if err := failed[key]; err != nil {
-			errs = append(errs, wrap("status", dep.Target, dep.ID, err))
+			errAt[r.i] = wrap("status", dep.Target, dep.ID, err)
 			continue
 		}
 		svc := services[key]
 		if svc == nil || aws.ToString(svc.Status) == "INACTIVE" {
-			errs = append(errs, wrap("status", dep.Target, dep.ID,
-				fmt.Errorf("%w: service %s in cluster %s", deploy.ErrNotFound, r.service, r.cluster)))
+			errAt[r.i] = wrap("status", dep.Target, dep.ID,
+				fmt.Errorf("%w: service %s in cluster %s", deploy.ErrNotFound, r.service, r.cluster))
 			continue
 		}
 		var sd *types.ServiceDeployment
 		if r.det == nil && isServiceDeploymentARN(dep.ID) {
 			if err := failed["sd:"+dep.ID]; err != nil {
-				errs = append(errs, wrap("status", dep.Target, dep.ID, err))
+				errAt[r.i] = wrap("status", dep.Target, dep.ID, err)
 				continue
 			}
 			if sd = sds[dep.ID]; sd == nil {
-				errs = append(errs, wrap("status", dep.Target, dep.ID,
-					fmt.Errorf("%w: service deployment %s", deploy.ErrNotFound, dep.ID)))
+				errAt[r.i] = wrap("status", dep.Target, dep.ID,
+					fmt.Errorf("%w: service deployment %s", deploy.ErrNotFound, dep.ID))
 				continue
 			}
 		}
 		if r.det != nil {
 			if arn, _ := r.det.state(); arn != "" {
 				if err := failed["sd:"+arn]; err != nil {
-					errs = append(errs, wrap("status", dep.Target, dep.ID, err))
+					errAt[r.i] = wrap("status", dep.Target, dep.ID, err)
 					continue
 				}
 				sd = sds[arn]
@@ -194,12 +203,12 @@ func (d *Driver) statusMany(ctx context.Context, deps []*deploy.Deployment) ([]*
 		}
 		nd, err := d.evaluate(ctx, dep, r.det, svc, sd)
 		if err != nil {
-			errs = append(errs, wrap("status", dep.Target, dep.ID, err))
+			errAt[r.i] = wrap("status", dep.Target, dep.ID, err)
 			continue
 		}
 		out[r.i] = nd
 	}
-	return out, errs
+	return out, inOrder()
 }
 
 // evaluate turns what ECS said into the deployment's new snapshot.

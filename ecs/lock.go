@@ -35,18 +35,34 @@ func isLive(s types.ServiceDeploymentStatus) bool {
 // ListServiceDeployments (and DescribeServiceDeployments for a stopped
 // one) where the service-deployments API exists, nothing more than svc
 // where it does not (a PRIMARY deployment IN_PROGRESS is live).
+//
+// svc may be nil: the service is then described only when needed.
 func (d *Driver) checkLock(ctx context.Context, cluster, service string, svc *types.Service, rollbackOf string) error {
+	describe := func() (*types.Service, error) {
+		if svc != nil {
+			return svc, nil
+		}
+		s, err := d.describeService(ctx, cluster, service)
+		if err == nil && s == nil {
+			err = fmt.Errorf("%w: service %s in cluster %s", deploy.ErrNotFound, service, cluster)
+		}
+		svc = s
+		return s, err
+	}
 	if !d.noSD.Load() {
 		out, err := d.ecs.ListServiceDeployments(ctx, &ecs.ListServiceDeploymentsInput{
 			Cluster: aws.String(cluster), Service: aws.String(service)}, probeOnce)
 		switch {
 		case err == nil:
-			return d.lockedBy(ctx, cluster, service, svc, out.ServiceDeployments, rollbackOf)
+			return d.lockedBy(ctx, cluster, service, describe, out.ServiceDeployments, rollbackOf)
 		case isUnavailable(err):
 			d.noSD.Store(true)
 		default:
 			return err
 		}
+	}
+	if _, err := describe(); err != nil {
+		return err
 	}
 	if p := primaryOf(svc); p != nil && p.RolloutState == types.DeploymentRolloutStateInProgress {
 		return fmt.Errorf("%w: service %s/%s has deployment %s of %s in progress; wait for it to end or stop it",
@@ -55,7 +71,8 @@ func (d *Driver) checkLock(ctx context.Context, cluster, service string, svc *ty
 	return nil
 }
 
-func (d *Driver) lockedBy(ctx context.Context, cluster, service string, svc *types.Service, briefs []types.ServiceDeploymentBrief, rollbackOf string) error {
+func (d *Driver) lockedBy(ctx context.Context, cluster, service string, describe func() (*types.Service, error),
+	briefs []types.ServiceDeploymentBrief, rollbackOf string) error {
 	var newest *types.ServiceDeploymentBrief
 	for i := range briefs {
 		b := &briefs[i]
@@ -67,8 +84,12 @@ func (d *Driver) lockedBy(ctx context.Context, cluster, service string, svc *typ
 			newest = b
 		}
 	}
-	if rollbackOf != "" || newest == nil || newest.Status != types.ServiceDeploymentStatusStopped || len(svc.Deployments) < 2 {
+	if rollbackOf != "" || newest == nil || newest.Status != types.ServiceDeploymentStatusStopped {
 		return nil
+	}
+	svc, err := describe()
+	if err != nil || len(svc.Deployments) < 2 {
+		return err
 	}
 	// The newest deployment ended STOPPED with two task definitions
 	// running: stopped part way, unless ECS stopped it for a failure.

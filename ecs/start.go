@@ -90,14 +90,7 @@ func (d *Driver) start(ctx context.Context, p *deploy.Plan, pl *plan) (*deploy.D
 	if pl.create == nil {
 		// Prepare checked too, but another deployer may have started
 		// one since.
-		svc, err := d.describeService(ctx, pl.cluster, pl.service)
-		if err != nil {
-			return nil, err
-		}
-		if svc == nil {
-			return nil, fmt.Errorf("%w: service %s in cluster %s", deploy.ErrNotFound, pl.service, pl.cluster)
-		}
-		if err := d.checkLock(ctx, pl.cluster, pl.service, svc, pl.rollbackOf); err != nil {
+		if err := d.checkLock(ctx, pl.cluster, pl.service, nil, pl.rollbackOf); err != nil {
 			return nil, err
 		}
 	}

@@ -56,9 +56,6 @@ func (d *Driver) stop(ctx context.Context, dep *deploy.Deployment, o deploy.Stop
 		return "", deploy.Invalid("deployment", "", "required")
 	}
 	det, _ := dep.Detail.(*deployment)
-	if det != nil && det.codeDeployID != "" {
-		return d.stopCodeDeploy(ctx, dep, det, o)
-	}
 	cur, err := d.Status(ctx, dep)
 	if err != nil {
 		return "", err
@@ -74,6 +71,9 @@ func (d *Driver) stop(ctx context.Context, dep *deploy.Deployment, o deploy.Stop
 		return deploy.StopSucceeded, nil
 	case deploy.StatusRolledBack:
 		return deploy.StopSucceeded, nil
+	}
+	if det != nil && det.codeDeployID != "" {
+		return d.stopCodeDeploy(ctx, dep, det, o)
 	}
 	if det == nil {
 		det = &deployment{ecsID: dep.ID}

@@ -49,7 +49,8 @@ type LifecycleHook struct {
 // command. They are passed as deploy.Request.Options (as DeployOptions or
 // *DeployOptions). The zero value deploys the service's current task
 // definition again with its current attributes and desired count, with the
-// service's own strategy, and waits until the service is stable.
+// request's strategy (all at once is ECS's ROLLING), and waits until the
+// service is stable.
 //
 // ecspresso's other commands are option sets: refresh is
 // {SkipTaskDefinition, ForceNewDeployment, NoUpdateService} (a new
@@ -95,7 +96,9 @@ type DeployOptions struct {
 	Revision int
 	// ForceNewDeployment starts a new deployment even when nothing changed.
 	ForceNewDeployment bool
-	// NoUpdateService leaves the service's attributes alone (--no-update-service).
+	// NoUpdateService leaves the service's attributes alone, its deployment
+	// configuration included: ECS deploys with the service's own strategy,
+	// and the plan's strategy says which (--no-update-service).
 	NoUpdateService bool
 	// WaitUntil is WaitStable (default) or WaitDeployed.
 	WaitUntil string

@@ -25,9 +25,10 @@ import (
 // the oldest deployment ECS remembers is listed too (StatusSucceeded,
 // without a DeploymentID). Without that API (an older partition, an
 // emulator) the history is the family's ACTIVE revisions: those older than
-// the current one count as succeeded, newer ones (never deployed, or
-// rolled back) as failed; a note event says so. An unknown service gives
-// an error wrapping deploy.ErrNotFound.
+// the current one count as succeeded, newer ones are left out (never
+// deployed, or rolled back) unless the service is deploying one; a note
+// event says so. An unknown service gives an error wrapping
+// deploy.ErrNotFound.
 func (d *Driver) History(ctx context.Context, t deploy.Target) ([]deploy.HistoryEntry, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, wrap("history", t, "", err)
@@ -247,7 +248,9 @@ func (d *Driver) familyHistory(ctx context.Context, svc *types.Service) ([]deplo
 		case a == live:
 			e.Status = deploy.StatusInProgress
 		case n > curRev:
-			e.Status = deploy.StatusFailed
+			// Registered and never deployed, or rolled back: nothing
+			// says it ever served, so it is left out.
+			continue
 		default:
 			e.Status = deploy.StatusSucceeded
 		}

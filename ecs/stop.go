@@ -12,6 +12,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/switchyard/switchyard/deploy"
+	"github.com/switchyard/switchyard/platform"
 )
 
 // Stop stops an in-flight deployment.
@@ -60,17 +61,8 @@ func (d *Driver) stop(ctx context.Context, dep *deploy.Deployment, o deploy.Stop
 	if err != nil {
 		return "", err
 	}
-	switch cur.Status {
-	case deploy.StatusSucceeded:
-		return "", fmt.Errorf("%w: the deployment already succeeded", deploy.ErrCannotStop)
-	case deploy.StatusStopped, deploy.StatusFailed:
-		if o.Rollback {
-			return "", fmt.Errorf("%w: the deployment already ended %s; reverse it with a new deployment (deploy.Engine.Rollback)",
-				deploy.ErrCannotStop, cur.Status)
-		}
-		return deploy.StopSucceeded, nil
-	case deploy.StatusRolledBack:
-		return deploy.StopSucceeded, nil
+	if out, ended, err := endedOutcome(cur.Status, o); ended {
+		return out, err
 	}
 	if det != nil && det.codeDeployID != "" {
 		return d.stopCodeDeploy(ctx, dep, det, o)
@@ -94,6 +86,14 @@ func (d *Driver) stop(ctx context.Context, dep *deploy.Deployment, o deploy.Stop
 			return deploy.StopPending, nil
 		}
 		if err := d.stopServiceDeployment(ctx, arn, o.Rollback); err != nil {
+			if platform.Classify(err) == platform.ClassConflict {
+				// It may have ended since Status looked.
+				if cur, serr := d.Status(ctx, dep); serr == nil {
+					if out, ended, eerr := endedOutcome(cur.Status, o); ended {
+						return out, eerr
+					}
+				}
+			}
 			return "", err
 		}
 		return deploy.StopPending, nil
@@ -143,6 +143,24 @@ func (d *Driver) stop(ctx context.Context, dep *deploy.Deployment, o deploy.Stop
 	det.mu.Unlock()
 	deploy.NotifierFrom(ctx)(deploy.EventNote, "stopping by rolling back: updated the service to "+dep.From.String())
 	return deploy.StopPending, nil
+}
+
+// endedOutcome applies the contract's rules to a stop of a deployment
+// that has ended; ended is false when it has not.
+func endedOutcome(st deploy.Status, o deploy.StopOptions) (out deploy.StopOutcome, ended bool, err error) {
+	switch st {
+	case deploy.StatusSucceeded:
+		return "", true, fmt.Errorf("%w: the deployment already succeeded", deploy.ErrCannotStop)
+	case deploy.StatusStopped, deploy.StatusFailed:
+		if o.Rollback {
+			return "", true, fmt.Errorf("%w: the deployment already ended %s; reverse it with a new deployment (deploy.Engine.Rollback)",
+				deploy.ErrCannotStop, st)
+		}
+		return deploy.StopSucceeded, true, nil
+	case deploy.StatusRolledBack:
+		return deploy.StopSucceeded, true, nil
+	}
+	return "", false, nil
 }
 
 // Continue lets a deployment paused at a PAUSE lifecycle hook (StatusReady)

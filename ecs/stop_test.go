@@ -176,3 +176,30 @@ func TestAbortRefused(t *testing.T) {
 		}
 	}
 }
+
+// lateStop is the fake with the deployment finishing just before
+// StopServiceDeployment arrives.
+type lateStop struct {
+	*ecsfake.Fake
+	clock interface{ Advance(time.Duration) }
+}
+
+func (l *lateStop) StopServiceDeployment(ctx context.Context, in *ecs.StopServiceDeploymentInput, optFns ...func(*ecs.Options)) (*ecs.StopServiceDeploymentOutput, error) {
+	l.clock.Advance(time.Hour)
+	return l.Fake.StopServiceDeployment(ctx, in, optFns...)
+}
+
+// TestStopOfDeploymentThatJustEnded: ECS refuses the stop because the
+// deployment finished after Status looked; the outcome is that of a stop
+// of an ended deployment.
+func TestStopOfDeploymentThatJustEnded(t *testing.T) {
+	e := newEnv(t, ecsfake.Options{})
+	e.drv = New(&lateStop{Fake: e.fake, clock: e.clock}, Options{AutoScaling: e.fake, Clock: e.clock})
+	d := e.startDeploy("nginx:2")
+	if _, err := e.drv.Stop(e.ctx(), d, deploy.StopOptions{}); !errors.Is(err, deploy.ErrCannotStop) {
+		t.Fatalf("stop: %v, want ErrCannotStop (the deployment succeeded)", err)
+	}
+	if s, err := e.drv.Status(e.ctx(), d); err != nil || s.Status != deploy.StatusSucceeded {
+		t.Fatalf("status %v %v", s, err)
+	}
+}

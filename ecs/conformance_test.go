@@ -77,3 +77,19 @@ func TestConformance(t *testing.T) {
 func TestConformanceWithoutServiceDeploymentsAPI(t *testing.T) {
 	deploytest.Run(t, conformanceHarness(ecsfake.Options{NoServiceDeployments: true}))
 }
+
+// TestConformanceStrategies runs the suite with ECS's other native
+// strategies that split traffic: ROLLING (all at once: old and new tasks
+// serve side by side) and LINEAR. (BLUE_GREEN moves all traffic at once,
+// so the suite's clauses about split traffic cannot run on it.)
+func TestConformanceStrategies(t *testing.T) {
+	for _, s := range []deploy.Strategy{deploy.AllAtOnce(), deploy.Linear(25, time.Minute)} {
+		t.Run(s.String(), func(t *testing.T) {
+			deploytest.Run(t, func(t *testing.T) *deploytest.Harness {
+				h := conformanceHarness(ecsfake.Options{})(t)
+				h.Strategy = s
+				return h
+			})
+		})
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+
 	"github.com/switchyard/switchyard/deploy"
 	"github.com/switchyard/switchyard/ecs/ecsfake"
 )
@@ -122,5 +124,27 @@ func TestRollbackOptions(t *testing.T) {
 	}
 	if _, err := e.drv.Prepare(e.ctx(), deploy.Request{Target: e.tgt, Options: "deploy"}); !errors.Is(err, deploy.ErrInvalidRequest) {
 		t.Fatalf("options of another type: %v", err)
+	}
+}
+
+// TestConstructors: New needs a client; NewFromConfig makes the optional
+// clients unless the options set them; the zero Options mean defaults.
+func TestConstructors(t *testing.T) {
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("New(nil, ...) did not panic")
+			}
+		}()
+		New(nil, Options{})
+	}()
+	f := ecsfake.New(ecsfake.Options{})
+	d := New(f, Options{})
+	if d.clock == nil || d.log == nil || d.as != nil || d.cd != nil {
+		t.Fatalf("zero Options: %+v", d)
+	}
+	d = NewFromConfig(aws.Config{Region: "us-east-1"}, Options{AutoScaling: f})
+	if d.as != AutoScalingAPI(f) || d.cd == nil || d.ecs == nil {
+		t.Fatalf("NewFromConfig: %+v", d)
 	}
 }

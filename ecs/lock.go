@@ -2,6 +2,7 @@ package ecs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -29,40 +30,46 @@ func isLive(s types.ServiceDeploymentStatus) bool {
 }
 
 // checkLock refuses, with an error wrapping deploy.ErrLocked, a new
-// deployment of svc while another one is live, and while the newest one
-// was stopped part way (the service runs two task definitions) unless
-// rollbackOf is set: that request is the repair. It makes read-only calls:
-// ListServiceDeployments (and DescribeServiceDeployments for a stopped
-// one) where the service-deployments API exists, nothing more than svc
-// where it does not (a PRIMARY deployment IN_PROGRESS is live).
+// deployment of the service while another one is live. With svc (the
+// service as Prepare read it) it also refuses one while the service's
+// newest deployment was stopped part way (it runs two task definitions),
+// unless rollbackOf is set: that request is the repair.
 //
-// svc may be nil: the service is then described only when needed.
+// Where the service-deployments API exists it asks ListServiceDeployments
+// for live deployments (and DescribeServiceDeployments about a stopped
+// one); where it does not, a PRIMARY deployment IN_PROGRESS is live (svc,
+// or DescribeServices when svc is nil). Every call is read-only.
 func (d *Driver) checkLock(ctx context.Context, cluster, service string, svc *types.Service, rollbackOf string) error {
-	describe := func() (*types.Service, error) {
-		if svc != nil {
-			return svc, nil
-		}
-		s, err := d.describeService(ctx, cluster, service)
-		if err == nil && s == nil {
-			err = fmt.Errorf("%w: service %s in cluster %s", deploy.ErrNotFound, service, cluster)
-		}
-		svc = s
-		return s, err
-	}
 	if !d.noSD.Load() {
 		out, err := d.ecs.ListServiceDeployments(ctx, &ecs.ListServiceDeploymentsInput{
-			Cluster: aws.String(cluster), Service: aws.String(service)}, probeOnce)
+			Cluster: aws.String(cluster), Service: aws.String(service), Status: liveStatuses}, probeOnce)
 		switch {
 		case err == nil:
-			return d.lockedBy(ctx, cluster, service, describe, out.ServiceDeployments, rollbackOf)
+			for _, b := range out.ServiceDeployments {
+				if isLive(b.Status) {
+					return fmt.Errorf("%w: service %s/%s has deployment %s in progress (%s); wait for it to end or stop it",
+						deploy.ErrLocked, cluster, service, aws.ToString(b.ServiceDeploymentArn), b.Status)
+				}
+			}
+			if svc == nil || rollbackOf != "" {
+				return nil
+			}
+			return d.stoppedPartWay(ctx, cluster, service, svc)
 		case isUnavailable(err):
 			d.noSD.Store(true)
 		default:
 			return err
 		}
 	}
-	if _, err := describe(); err != nil {
-		return err
+	if svc == nil {
+		s, err := d.describeService(ctx, cluster, service)
+		if err != nil {
+			return err
+		}
+		if s == nil {
+			return fmt.Errorf("%w: service %s in cluster %s", deploy.ErrNotFound, service, cluster)
+		}
+		svc = s
 	}
 	if p := primaryOf(svc); p != nil && p.RolloutState == types.DeploymentRolloutStateInProgress {
 		return fmt.Errorf("%w: service %s/%s has deployment %s of %s in progress; wait for it to end or stop it",
@@ -71,35 +78,24 @@ func (d *Driver) checkLock(ctx context.Context, cluster, service string, svc *ty
 	return nil
 }
 
-func (d *Driver) lockedBy(ctx context.Context, cluster, service string, describe func() (*types.Service, error),
-	briefs []types.ServiceDeploymentBrief, rollbackOf string) error {
-	var newest *types.ServiceDeploymentBrief
-	for i := range briefs {
-		b := &briefs[i]
-		if isLive(b.Status) {
-			return fmt.Errorf("%w: service %s/%s has deployment %s in progress (%s); wait for it to end or stop it",
-				deploy.ErrLocked, cluster, service, aws.ToString(b.ServiceDeploymentArn), b.Status)
-		}
-		if newest == nil || aws.ToTime(b.CreatedAt).After(aws.ToTime(newest.CreatedAt)) {
-			newest = b
-		}
-	}
-	if rollbackOf != "" || newest == nil || newest.Status != types.ServiceDeploymentStatusStopped {
+// stoppedPartWay refuses a deployment while the service's newest service
+// deployment ended STOPPED (not for a failure) with two task definitions
+// still running.
+func (d *Driver) stoppedPartWay(ctx context.Context, cluster, service string, svc *types.Service) error {
+	arn := aws.ToString(svc.CurrentServiceDeployment)
+	if arn == "" || len(svc.Deployments) < 2 {
 		return nil
 	}
-	svc, err := describe()
-	if err != nil || len(svc.Deployments) < 2 {
-		return err
+	sd, err := d.describeServiceDeployment(ctx, arn)
+	if errors.Is(err, deploy.ErrNotFound) {
+		return nil // ECS no longer describes it: nothing is held.
 	}
-	// The newest deployment ended STOPPED with two task definitions
-	// running: stopped part way, unless ECS stopped it for a failure.
-	sd, err := d.describeServiceDeployment(ctx, aws.ToString(newest.ServiceDeploymentArn))
-	if err != nil {
+	if err != nil || sd.Status != types.ServiceDeploymentStatusStopped {
 		return err
 	}
 	if v := judgeServiceDeployment(sd, svc, "", "", WaitStable); v.status != deploy.StatusStopped {
 		return nil
 	}
 	return fmt.Errorf("%w: deployment %s of service %s/%s was stopped part way and the service runs two task definitions; "+
-		"return it to the one it ran before with deploy.Engine.Rollback", deploy.ErrLocked, aws.ToString(newest.ServiceDeploymentArn), cluster, service)
+		"return it to the one it ran before with deploy.Engine.Rollback", deploy.ErrLocked, arn, cluster, service)
 }

@@ -52,7 +52,7 @@ func newCDEnv(t *testing.T) *cdEnv {
 		Current: &cdtypes.RevisionLocation{RevisionType: cdtypes.RevisionLocationTypeAppSpecContent,
 			AppSpecContent: &cdtypes.AppSpecContent{Content: aws.String(seed), Sha256: aws.String(lambda.Sha256(seed))}}})
 	glue := newCDGlue(cd, fakePointer(lf), false)
-	drv := lambda.NewCodeDeploy(lf, glue, lambda.CodeDeployOptions{Options: lambda.Options{Clock: clk}, Application: "app", DeploymentGroup: "app-live"})
+	drv := lambda.NewCodeDeploy(lf, glue, lambda.CodeDeployOptions{Options: lambda.Options{Clock: clk}, CodeDeployApplication: "app", CodeDeployDeploymentGroup: "app-live"})
 	return &cdEnv{lf: lf, cd: cd, glue: glue, clock: clk, drv: drv, eng: deploy.New(drv, deploy.Options{Clock: clk}), tgt: lambda.Target("app", "live")}
 }
 
@@ -158,7 +158,7 @@ func TestCodeDeployRefusals(t *testing.T) {
 		},
 		"latest":       func(r *deploy.Request) { r.Revision.ID = "$LATEST" },
 		"same version": func(r *deploy.Request) { r.Revision.ID = "1" },
-		"no group":     func(r *deploy.Request) { r.Options = &lambda.DeployOptions{Application: "app"} },
+		"no group":     func(r *deploy.Request) { r.Options = &lambda.DeployOptions{CodeDeployApplication: "app"} },
 		"hook on shift": func(r *deploy.Request) {
 			r.Gates = []deploy.Gate{lambda.HookFunction(nil, "f", deploy.PhaseShift, lambda.HookOptions{})}
 		},

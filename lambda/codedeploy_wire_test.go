@@ -309,7 +309,7 @@ func newCDWire(t *testing.T, ls *lambdaSide) *cdWire {
 	})
 
 	drv := lambda.NewCodeDeploy(ls.client, cd, lambda.CodeDeployOptions{Options: lambda.Options{Clock: clk},
-		Application: "app", DeploymentGroup: "app-live"})
+		CodeDeployApplication: "app", CodeDeployDeploymentGroup: "app-live"})
 	events := &eventLog{}
 	t.Cleanup(func() {
 		if err := glue.Err(); err != nil {

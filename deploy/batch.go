@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"sync"
 	"time"
-
-	"github.com/hashicorp/go-multierror"
 )
 
 // batcher gathers the status polls of concurrent deployments into
@@ -103,16 +101,13 @@ func (b *batcher) send(batch []*batchReq) {
 const callTimeout = 2 * time.Minute
 
 // errorFor picks the error about deployment id out of a StatusMany error,
-// which may join several (*multierror.Error or errors.Join).
+// may join several (errors.Join, or any error with Unwrap() []error).
 func errorFor(err error, id string) error {
 	if err == nil {
 		return fmt.Errorf("%w: no status reported for deployment %s", ErrNotFound, id)
 	}
 	var parts []error
-	var me *multierror.Error
-	if errors.As(err, &me) {
-		parts = me.Errors
-	} else if j, ok := err.(interface{ Unwrap() []error }); ok {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
 		parts = j.Unwrap()
 	}
 	for _, e := range parts {

@@ -7,8 +7,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/hashicorp/go-multierror"
 )
 
 // gatedBatcher holds its first StatusMany call until release is closed and
@@ -28,15 +26,15 @@ func (g *gatedBatcher) StatusMany(_ context.Context, ds []*Deployment) ([]*Deplo
 		<-g.release
 	}
 	out := make([]*Deployment, len(ds))
-	var errs *multierror.Error
+	var errs []error
 	for i, d := range ds {
 		if d.ID == "gone" {
-			errs = multierror.Append(errs, &Error{Op: "status", DeploymentID: d.ID, Err: ErrNotFound})
+			errs = append(errs, &Error{Op: "status", DeploymentID: d.ID, Err: ErrNotFound})
 			continue
 		}
 		out[i] = &Deployment{ID: d.ID, Status: StatusInProgress}
 	}
-	return out, errs.ErrorOrNil()
+	return out, errors.Join(errs...)
 }
 
 func TestBatcherGathersConcurrentPolls(t *testing.T) {

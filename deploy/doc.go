@@ -52,7 +52,7 @@
 // Engine.Rollback goes to the last known good revision or a named one, as a
 // new deployment. Engine.DeployAll deploys a fleet with bounded concurrency;
 // one target's failure does not cancel the others unless FleetOptions says
-// so, and the failures come back joined in a *multierror.Error.
+// so, and the failures come back joined (errors.Join).
 //
 // All time comes from Options.Clock, so tests run an hour-long canary in
 // milliseconds with deploytest.Clock. The package never prints, never

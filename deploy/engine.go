@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
-	"github.com/hashicorp/go-multierror"
 )
 
 // PollOptions set how often the engine asks a driver for status. Delays grow
@@ -44,14 +43,22 @@ type Options struct {
 	// Concurrency bounds how many deployments DeployAll runs at once.
 	// Default 4.
 	Concurrency int
-	// CleanupTimeout bounds the stop and rollback the engine makes after the
-	// caller's context ends in the middle of an engine-driven shift. Default
-	// 5 minutes.
+	// CleanupTimeout bounds, on Clock, everything the engine does to leave
+	// the platform in a known state once a deployment must end early (a
+	// gate refused it, a stop was requested, the caller's context ended):
+	// the stop, the wait for the platform to settle and any rollback
+	// deployment, nested ones included, share this one budget. When it runs
+	// out the engine returns what it last saw with an error wrapping
+	// ErrTimeout. Default 5 minutes.
 	CleanupTimeout time.Duration
-	// MaxStatusErrors is how many Status calls in a row may fail before the
-	// engine gives up waiting. Errors wrapping ErrNotFound end the wait at
-	// once. Default 5.
-	MaxStatusErrors int
+	// StatusTimeout is how long, on Clock, the engine keeps asking for the
+	// status of a deployment whose Status calls keep failing (throttling, the
+	// network) before it gives up. A status it cannot read is unknown, not
+	// failed: the engine neither stops nor rolls back such a deployment, and
+	// gives up with an error wrapping ErrTimeout that names the last status
+	// it saw. Errors wrapping ErrNotFound end the wait at once. Default 10
+	// minutes.
+	StatusTimeout time.Duration
 	// StopOnCancel makes the engine stop (and, where the rollback policy has
 	// OnStopRequest, roll back) a platform-driven deployment when the
 	// caller's context ends. By default such a deployment is left to the
@@ -92,8 +99,8 @@ func (o Options) withDefaults() Options {
 	if o.CleanupTimeout <= 0 {
 		o.CleanupTimeout = 5 * time.Minute
 	}
-	if o.MaxStatusErrors <= 0 {
-		o.MaxStatusErrors = 5
+	if o.StatusTimeout <= 0 {
+		o.StatusTimeout = 10 * time.Minute
 	}
 	return o
 }
@@ -108,11 +115,12 @@ type Engine struct {
 
 	mu      sync.Mutex
 	running map[string]*run
+	targets map[string]string // target → ID of the deployment this engine runs on it
 }
 
 // New returns an Engine for drv. opts may be the zero value.
 func New(drv Driver, opts Options) *Engine {
-	e := &Engine{drv: drv, opts: opts.withDefaults(), running: map[string]*run{}}
+	e := &Engine{drv: drv, opts: opts.withDefaults(), running: map[string]*run{}, targets: map[string]string{}}
 	if sb, ok := drv.(StatusBatcher); ok {
 		e.batch = &batcher{sb: sb}
 	}
@@ -357,8 +365,21 @@ func (e *Engine) Deploy(ctx context.Context, req Request) (*Deployment, error) {
 // Execute starts the deployment a Plan describes and runs it like Deploy.
 // Use it to show a plan and ask for confirmation before changing anything.
 // With p.Request.NoWait (platform mode), it returns right after the start.
+//
+// One engine runs at most one deployment per target at a time: Execute
+// refuses a second with an error wrapping ErrLocked that names the
+// deployment holding the target, unless the plan is the rollback of that
+// deployment (its RollbackOf names it).
 func (e *Engine) Execute(ctx context.Context, p *Plan) (*Deployment, error) {
+	if p == nil {
+		return nil, e.wrap("start", Target{}, "", Invalid("plan", "", "required"))
+	}
 	req := p.Request
+	release, err := e.reserve(req)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	d, err := e.drv.Start(ctx, p)
 	if err != nil {
 		return nil, e.wrap("start", req.Target, "", err)
@@ -366,6 +387,9 @@ func (e *Engine) Execute(ctx context.Context, p *Plan) (*Deployment, error) {
 	if d == nil || d.ID == "" {
 		return nil, e.wrap("start", req.Target, "", errors.New("driver returned no deployment ID"))
 	}
+	e.mu.Lock()
+	e.targets[req.Target.String()] = d.ID
+	e.mu.Unlock()
 	d = d.Clone()
 	if len(d.Strategy.Steps) == 0 {
 		d.Strategy = req.Strategy
@@ -405,6 +429,30 @@ func (e *Engine) Execute(ctx context.Context, p *Plan) (*Deployment, error) {
 	return e.drive(ctx, r)
 }
 
+// reserve reserves req's target for one deployment of this engine. The
+// returned func gives it back (to the deployment it was reserved from, for a
+// nested rollback).
+func (e *Engine) reserve(req Request) (func(), error) {
+	key := req.Target.String()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	prev, held := e.targets[key]
+	if held && (req.RollbackOf == "" || prev != req.RollbackOf) {
+		return nil, e.wrap("start", req.Target, "", fmt.Errorf(
+			"%w: this engine is running deployment %s on %s; wait for it, or stop it with Engine.Stop", ErrLocked, prev, key))
+	}
+	e.targets[key] = "(starting)"
+	return func() {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		if held {
+			e.targets[key] = prev
+		} else {
+			delete(e.targets, key)
+		}
+	}, nil
+}
+
 // Wait follows a deployment that is already running (started by another
 // process, or with NoWait) to a terminal state, checking gates at each
 // poll. It only suits platform-driven deployments.
@@ -442,60 +490,6 @@ func (e *Engine) drive(ctx context.Context, r *run) (*Deployment, error) {
 		cause = e.watch(ctx, r)
 	}
 	return e.finish(ctx, r, cause)
-}
-
-// finish handles whatever ended the loops: nothing (the platform reached a
-// terminal state), a failure, an alarm, a stop request or the context.
-func (e *Engine) finish(ctx context.Context, r *run, cause error) (*Deployment, error) {
-	d := r.snapshot()
-	switch {
-	case cause == nil:
-	case ctx.Err() != nil && (errors.Is(cause, context.Canceled) || errors.Is(cause, context.DeadlineExceeded)):
-		return e.cancelled(ctx, r)
-	case errors.Is(cause, errStopRequested):
-		so := r.stopRequested()
-		return e.halt(ctx, r, so.Rollback, StatusStopped, so.Reason, nil)
-	default:
-		trigger := OnFailure
-		if errors.Is(cause, ErrAlarm) {
-			trigger = OnAlarm
-		}
-		return e.halt(ctx, r, r.req.RollbackOn.Has(trigger), StatusFailed, cause.Error(), cause)
-	}
-	// The platform ended it by itself.
-	if d.Status == StatusSucceeded {
-		return d, nil
-	}
-	perr := StatusError(d.Status)
-	if d.Reason != "" {
-		perr = fmt.Errorf("%w: %s", perr, d.Reason)
-	}
-	if d.Status == StatusFailed && r.req.RollbackOn.Has(OnFailure) && d.From != nil {
-		return e.rollbackAfter(ctx, r, perr)
-	}
-	return d, e.wrap("deploy", d.Target, d.ID, perr)
-}
-
-// cancelled leaves the platform in a known state after ctx ended.
-func (e *Engine) cancelled(ctx context.Context, r *run) (*Deployment, error) {
-	cerr := ctx.Err()
-	if errors.Is(cerr, context.DeadlineExceeded) {
-		cerr = fmt.Errorf("%w: %w", ErrTimeout, cerr)
-	}
-	if r.p.Mode == ModeEngine || e.opts.StopOnCancel {
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.opts.CleanupTimeout)
-		defer cancel()
-		rollback := r.p.Mode == ModeEngine || r.req.RollbackOn.Has(OnStopRequest)
-		d, err := e.halt(cctx, r, rollback, StatusStopped, "context ended: "+ctx.Err().Error(), nil)
-		var de *Error
-		if errors.As(err, &de) {
-			err = de.Err
-		}
-		return d, e.wrap("deploy", d.Target, d.ID, multierror.Append(cerr, err).ErrorOrNil())
-	}
-	d := r.snapshot()
-	r.emit(EventNote, "stopped waiting; the platform carries on with the deployment")
-	return d, e.wrap("deploy", d.Target, d.ID, cerr)
 }
 
 // walk carries out the strategy steps in engine mode.
@@ -662,261 +656,14 @@ func (e *Engine) newBackoff() *backoff.ExponentialBackOff {
 	return b
 }
 
-// poll asks the driver for status, tolerating MaxStatusErrors transient
-// failures in a row.
-type poller struct {
-	e      *Engine
-	r      *run
-	b      *backoff.ExponentialBackOff
-	errors int
-}
-
-// once refreshes r from the driver. It returns an error when waiting
-// must end.
-func (p *poller) once(ctx context.Context) error {
-	d := p.r.snapshot()
-	nd, err := p.e.status(p.r.ctx(ctx), d)
-	if err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		p.errors++
-		if errors.Is(err, ErrNotFound) || p.errors >= p.e.opts.MaxStatusErrors {
-			return p.e.wrap("status", d.Target, d.ID, err)
-		}
-		p.r.emit(EventNote, "status check failed, retrying: "+err.Error())
-		return nil
-	}
-	p.errors = 0
-	before := d.Status
-	beforePct := d.Percent
-	p.r.merge(nd)
-	if nd.Status != before || nd.Percent != beforePct {
-		p.b.Reset()
-	}
-	return nil
-}
-
-// sleep waits for the next poll or for ctx to end; with watchStop, a stop
-// request also ends the wait (with errStopRequested).
-func (p *poller) sleep(ctx context.Context, watchStop bool) error {
-	var stop <-chan struct{}
-	if watchStop {
-		stop = p.r.stopCh
-	}
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-stop:
-		return errStopRequested
-	case <-p.e.opts.Clock.After(p.b.NextBackOff()):
-		return nil
-	}
-}
-
-// settle polls until the platform reports a terminal status (engine mode,
-// after the last step).
-func (e *Engine) settle(ctx context.Context, r *run) error {
-	p := &poller{e: e, r: r, b: e.newBackoff()}
-	for {
-		if err := p.once(ctx); err != nil {
-			return err
-		}
-		d := r.snapshot()
-		if d.Status.Terminal() {
-			return nil
-		}
-		if err := p.sleep(ctx, false); err != nil {
-			return err
-		}
-	}
-}
-
-// watch follows a platform-driven deployment, checking gates at each poll
-// and handling approvals through the driver's Continuer.
-func (e *Engine) watch(ctx context.Context, r *run) error {
-	p := &poller{e: e, r: r, b: e.newBackoff()}
-	approvals := 0
-	for _, st := range r.req.Strategy.Normalized() {
-		if st.Kind == StepApprove {
-			approvals++
-		}
-	}
-	for {
-		if err := e.interrupted(ctx, r); err != nil {
-			return err
-		}
-		if err := p.once(ctx); err != nil {
-			return err
-		}
-		d := r.snapshot()
-		if d.Status.Terminal() {
-			return nil
-		}
-		phase := PhaseWatch
-		if d.Status == StatusBaking {
-			phase = PhaseBake
-		}
-		if err := e.checkGates(ctx, r, phase); err != nil {
-			return err
-		}
-		if d.Status == StatusReady && approvals > 0 {
-			c, ok := e.drv.(Continuer)
-			if !ok {
-				return e.wrap("continue", d.Target, d.ID,
-					fmt.Errorf("%w: the driver cannot continue a waiting deployment", ErrUnsupported))
-			}
-			if err := e.hold(ctx, r, 0, true); err != nil {
-				return err
-			}
-			approvals--
-			if err := c.Continue(r.ctx(ctx), r.snapshot()); err != nil {
-				return e.wrap("continue", d.Target, d.ID, err)
-			}
-			p.b.Reset()
-			continue
-		}
-		if err := p.sleep(ctx, true); err != nil {
-			return err
-		}
-	}
-}
-
-// halt stops the deployment (with rollback if asked), waits for the platform
-// to settle and reports the result. failed is StatusFailed when a failure
-// caused the halt and StatusStopped for stop requests; cause is the failure.
-func (e *Engine) halt(ctx context.Context, r *run, rollback bool, failed Status, reason string, cause error) (*Deployment, error) {
-	var errs *multierror.Error
-	if cause != nil {
-		errs = multierror.Append(errs, cause)
-	}
-	stopped := false
-	if stopper, ok := e.drv.(Stopper); ok {
-		err := e.stopLoop(ctx, r, stopper, StopOptions{Rollback: rollback, Reason: reason})
-		if err != nil {
-			errs = multierror.Append(errs, err)
-		} else {
-			stopped = true
-		}
-	} else {
-		r.emit(EventNote, "the driver cannot stop deployments; waiting for the platform to finish")
-	}
-	// Wait for a terminal status unless the engine was driving and could not
-	// stop: nothing would ever finish that deployment.
-	if stopped || r.p.Mode == ModePlatform {
-		if err := e.settle(ctx, r); err != nil {
-			errs = multierror.Append(errs, err)
-		}
-	}
-	d := r.snapshot()
-	if d.Status == StatusRolledBack {
-		r.emit(EventRollback, "rolled back to "+revString(d.From))
-		return d, e.wrap("deploy", d.Target, d.ID, joinStatus(ErrRolledBack, errs))
-	}
-	if rollback && d.From != nil {
-		return e.rollbackAfter(ctx, r, errs.ErrorOrNil())
-	}
-	if rollback {
-		r.emit(EventNote, "nothing to roll back to: the target had no previous revision")
-	}
-	final := failed
-	if !stopped {
-		switch {
-		case failed == StatusStopped && d.Status.Terminal():
-			// A stop request the platform refused; it finished the
-			// deployment its own way, and that is the outcome.
-			final = d.Status
-		case r.p.Mode == ModeEngine:
-			final = StatusFailed
-			reason = "could not be stopped; the engine stopped shifting at " + formatPercent(d.Percent) + "%: " + reason
-		default:
-			final = StatusFailed
-		}
-	}
-	if final == StatusSucceeded {
-		return d, e.wrap("deploy", d.Target, d.ID, errs.ErrorOrNil())
-	}
-	r.setStatus(final, reason)
-	return r.snapshot(), e.wrap("deploy", d.Target, d.ID, joinStatus(StatusError(final), errs))
-}
-
-func joinStatus(sentinel error, errs *multierror.Error) error {
-	if errs == nil || len(errs.Errors) == 0 {
-		return sentinel
-	}
-	if len(errs.Errors) == 1 {
-		return fmt.Errorf("%w: %w", sentinel, errs.Errors[0])
-	}
-	return fmt.Errorf("%w: %w", sentinel, errs)
-}
-
-func revString(r *Revision) string {
-	if r == nil {
-		return "(none)"
-	}
-	return r.String()
-}
-
-// stopLoop asks the driver to stop until it says StopSucceeded.
-func (e *Engine) stopLoop(ctx context.Context, r *run, s Stopper, o StopOptions) error {
-	b := e.newBackoff()
-	for {
-		r.op.Lock()
-		d := r.snapshot()
-		out, err := s.Stop(r.ctx(ctx), d, o)
-		r.op.Unlock()
-		if err != nil {
-			ev := r.event(EventStop, "stop failed")
-			ev.Err = err
-			e.emit(ev)
-			return e.wrap("stop", d.Target, d.ID, err)
-		}
-		r.emit(EventStop, "stop "+string(out))
-		if out != StopPending {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return e.wrap("stop", d.Target, d.ID, ctx.Err())
-		case <-e.opts.Clock.After(b.NextBackOff()):
-		}
-	}
-}
-
-// rollbackAfter returns the target to the failed deployment's From revision
-// through a new deployment linked to it.
-func (e *Engine) rollbackAfter(ctx context.Context, r *run, cause error) (*Deployment, error) {
-	d := r.snapshot()
-	r.emit(EventRollback, "rolling back to "+d.From.String())
-	rb, err := e.Deploy(ctx, Request{
-		Target:     d.Target,
-		Revision:   *d.From,
-		Strategy:   AllAtOnce(),
-		RollbackOf: d.ID,
-		Comment:    "rollback of " + d.ID,
-	})
-	if err != nil {
-		r.setStatus(StatusFailed, "rollback failed")
-		errs := multierror.Append(cause, fmt.Errorf("rollback: %w", err))
-		return r.snapshot(), e.wrap("deploy", d.Target, d.ID, joinStatus(ErrFailed, errs))
-	}
-	r.mu.Lock()
-	r.d.RolledBackBy = rb.ID
-	r.mu.Unlock()
-	r.setStatus(StatusRolledBack, "")
-	r.emit(EventRollback, "rolled back by "+rb.ID)
-	var errs *multierror.Error
-	if cause != nil {
-		errs = multierror.Append(errs, cause)
-	}
-	return r.snapshot(), e.wrap("deploy", d.Target, d.ID, joinStatus(ErrRolledBack, errs))
-}
-
 // Stop asks the platform to stop d. When this engine is running d, the
 // deployment's loop ends too and Deploy returns ErrStopped or ErrRolledBack;
-// the request's OnStopRequest policy adds a rollback. The outcome is the
-// platform's: StopSucceeded, StopPending (ask again later), or an error
-// wrapping ErrCannotStop. Drivers without Stopper give ErrUnsupported.
+// the request's OnStopRequest policy adds a rollback. Without rollback the
+// traffic stays where it is (see Stopper); a platform that can only stop
+// by reverting is asked again with rollback, and says so in a note event.
+// The outcome is the platform's: StopSucceeded, StopPending (ask again
+// later), or an error wrapping ErrCannotStop. Drivers without Stopper give
+// ErrUnsupported.
 func (e *Engine) Stop(ctx context.Context, d *Deployment, o StopOptions) (StopOutcome, error) {
 	if d == nil || d.ID == "" {
 		return "", e.wrap("stop", Target{}, "", Invalid("deployment", "", "required"))
@@ -930,6 +677,10 @@ func (e *Engine) Stop(ctx context.Context, d *Deployment, o StopOptions) (StopOu
 	e.mu.Unlock()
 	if r == nil {
 		out, err := s.Stop(ctx, d, o)
+		if err != nil && !o.Rollback && errors.Is(err, ErrUnsupported) {
+			o.Rollback = true
+			out, err = s.Stop(ctx, d, o)
+		}
 		return out, e.wrap("stop", d.Target, d.ID, err)
 	}
 	r.mu.Lock()
@@ -947,6 +698,16 @@ func (e *Engine) Stop(ctx context.Context, d *Deployment, o StopOptions) (StopOu
 	r.emit(EventStop, "stop requested")
 	r.op.Lock()
 	out, err := s.Stop(r.ctx(ctx), r.snapshot(), o)
+	if err != nil && !o.Rollback && errors.Is(err, ErrUnsupported) {
+		r.op.Unlock()
+		r.emit(EventNote, "the platform cannot stop without rolling back; stopping with rollback")
+		o.Rollback = true
+		r.mu.Lock()
+		r.stop.Rollback = true
+		r.mu.Unlock()
+		r.op.Lock()
+		out, err = s.Stop(r.ctx(ctx), r.snapshot(), o)
+	}
 	r.op.Unlock()
 	ev := r.event(EventStop, "stop "+string(out))
 	if err != nil {

@@ -2,9 +2,8 @@ package deploy
 
 import (
 	"context"
+	"errors"
 	"sync"
-
-	"github.com/hashicorp/go-multierror"
 )
 
 // FleetOptions configure DeployAll.
@@ -18,8 +17,9 @@ type FleetOptions struct {
 
 // DeployAll deploys many targets at once, at most Concurrency at a time. It
 // returns one result per request, in request order (nil where nothing
-// started), and a *multierror.Error holding each failed target's *Error, in
-// request order, or nil when all succeeded. One target's failure does not
+// started), and an error joining each failed target's *Error in request
+// order (errors.Join: its Unwrap() []error lists them), or nil when all
+// succeeded. One target's failure does not
 // cancel the others unless o.FailFast is set.
 func (e *Engine) DeployAll(ctx context.Context, reqs []Request, o FleetOptions) ([]*Deployment, error) {
 	limit := o.Concurrency
@@ -59,11 +59,5 @@ func (e *Engine) DeployAll(ctx context.Context, reqs []Request, o FleetOptions) 
 		}()
 	}
 	wg.Wait()
-	var all *multierror.Error
-	for _, err := range errs {
-		if err != nil {
-			all = multierror.Append(all, err)
-		}
-	}
-	return results, all.ErrorOrNil()
+	return results, errors.Join(errs...)
 }

@@ -135,17 +135,6 @@ func TestDriverErrorsAreWrapped(t *testing.T) {
 	assert.ErrorIs(t, err, deploy.ErrInvalidRequest, "a target of another platform")
 }
 
-func TestStatusErrorsGiveUpAfterLimit(t *testing.T) {
-	r := newRig(t, deploy.ModePlatform)
-	boom := errors.New("service unavailable")
-	r.fake.FailStatus(boom, boom, boom, boom, boom, boom, boom, boom, boom, boom, boom, boom)
-	r.eng = deploy.New(r.fake, deploy.Options{Clock: r.clk, MaxStatusErrors: 3})
-	d, err := r.eng.Deploy(ctxT(t), deploy.Request{Target: r.target, Revision: deploy.Revision{ID: "v2"}})
-	require.Error(t, err)
-	assert.ErrorIs(t, err, boom)
-	assert.NotEqual(t, deploy.StatusSucceeded, d.Status)
-}
-
 func TestStopOfDeploymentNotRunHere(t *testing.T) {
 	r := newRig(t, deploy.ModePlatform)
 	d, err := r.eng.Deploy(ctxT(t), deploy.Request{Target: r.target, Revision: deploy.Revision{ID: "v2"},

@@ -3,6 +3,7 @@ package deploy
 import (
 	"context"
 	"fmt"
+	"sort"
 )
 
 // RollbackRequest asks to return a target to an earlier revision.
@@ -21,14 +22,24 @@ type RollbackRequest struct {
 	Of string
 	// NoWait returns once the platform accepted the rollback (platform mode).
 	NoWait bool
-	// Options holds driver-specific options, such as *ecs.RollbackOptions.
+	// Options holds driver-specific options, read by the driver (the ecs
+	// driver's *ecs.RollbackOptions, for example).
 	Options any
 }
 
-// Rollback returns a target to the last known good revision, or to the one
-// req.To names, as a new deployment whose RollbackOf points at the
-// deployment it reverses. Without a Historian, req.To is required. Asking
-// for the revision the target already runs is an ErrInvalidRequest.
+// Rollback reverses a target's newest deployment, as a new deployment whose
+// RollbackOf points at the one it reverses:
+//
+//   - When the newest deployment in the target's history did not complete
+//     (it failed, was stopped part way, or is still live), rolling back
+//     returns all traffic to the revision the target ran before it (the
+//     Current entry): this is the repair of a deployment stopped without
+//     rollback, whose split keeps the target locked.
+//   - Otherwise it goes to the last known good revision (LastKnownGood),
+//     or to the one req.To names; asking for the revision the target
+//     already runs is an ErrInvalidRequest.
+//
+// Without a Historian, req.To is required.
 func (e *Engine) Rollback(ctx context.Context, req RollbackRequest) (*Deployment, error) {
 	if req.Target.Platform == "" {
 		req.Target.Platform = e.platform()
@@ -81,15 +92,32 @@ func (e *Engine) resolveRollback(ctx context.Context, req RollbackRequest) (Revi
 	if err != nil {
 		return Revision{}, "", err
 	}
+	hist = append([]HistoryEntry(nil), hist...)
+	sort.SliceStable(hist, func(i, j int) bool { return hist[i].At.After(hist[j].At) })
 	of := req.Of
-	for _, en := range hist {
-		if en.Current {
-			if of == "" {
-				of = en.DeploymentID
-			}
-			if req.To != "" && (en.Revision.ID == req.To || en.Revision.Label == req.To) {
-				return Revision{}, "", Invalid("to", req.To, "the target already runs this revision")
-			}
+	var cur *HistoryEntry
+	for i := range hist {
+		if hist[i].Current {
+			cur = &hist[i]
+			break
+		}
+	}
+	names := func(en HistoryEntry) bool { return en.Revision.ID == req.To || en.Revision.Label == req.To }
+	// An unfinished newest deployment may still hold part of the traffic:
+	// reversing it puts everything back on the current revision.
+	if cur != nil && len(hist) > 0 && !hist[0].Current && hist[0].Status != StatusSucceeded &&
+		hist[0].Status != StatusRolledBack && (req.To == "" || names(*cur)) {
+		if of == "" {
+			of = hist[0].DeploymentID
+		}
+		return cur.Revision, of, nil
+	}
+	if cur != nil {
+		if of == "" {
+			of = cur.DeploymentID
+		}
+		if req.To != "" && names(*cur) {
+			return Revision{}, "", Invalid("to", req.To, "the target already runs this revision")
 		}
 	}
 	if req.To == "" {
@@ -100,7 +128,7 @@ func (e *Engine) resolveRollback(ctx context.Context, req RollbackRequest) (Revi
 		return good.Revision, of, nil
 	}
 	for _, en := range hist {
-		if en.Revision.ID == req.To || en.Revision.Label == req.To {
+		if names(en) {
 			return en.Revision, of, nil
 		}
 	}

@@ -29,6 +29,11 @@ type DriverOptions struct {
 	// StatusRolledBack (as an ECS circuit breaker or CodeDeploy
 	// auto-rollback does) rather than StatusFailed.
 	PlatformRollback bool
+	// KnownRevisionsOnly makes Prepare refuse, with deploy.ErrNotFound, a
+	// revision ID that no target ran and AddRevision did not register (as
+	// a platform that registers revisions before deploying them does). By
+	// default any revision ID can be deployed.
+	KnownRevisionsOnly bool
 }
 
 // Call is one call the fake received.
@@ -41,7 +46,8 @@ type Call struct {
 	DeploymentID string
 	// Percent is the traffic asked for, for Shift.
 	Percent float64
-	// Mutating is true for calls that change the fake platform.
+	// Mutating is true for calls that changed the fake platform; a call
+	// refused before any change is not.
 	Mutating bool
 }
 
@@ -57,6 +63,7 @@ type Driver struct {
 	seq         int
 	targets     map[string]*fakeTarget
 	deployments map[string]*fakeDeployment
+	revisions   map[string]bool
 	calls       []Call
 	faults      []fault
 	startErr    error
@@ -69,7 +76,9 @@ type fakeTarget struct {
 	current deploy.Revision
 	history []deploy.HistoryEntry // oldest first
 	shifts  []float64
-	live    string
+	// live is the deployment that holds the target: one in flight, or one
+	// stopped without rollback that left the traffic split.
+	live string
 }
 
 type fakeDeployment struct {
@@ -108,7 +117,43 @@ func NewDriver(o DriverOptions) *Driver {
 	if o.StepTime <= 0 {
 		o.StepTime = 30 * time.Second
 	}
-	return &Driver{opts: o, targets: map[string]*fakeTarget{}, deployments: map[string]*fakeDeployment{}}
+	return &Driver{opts: o, targets: map[string]*fakeTarget{}, deployments: map[string]*fakeDeployment{},
+		revisions: map[string]bool{}}
+}
+
+// AddRevision registers a revision that can be deployed when
+// DriverOptions.KnownRevisionsOnly is set.
+func (f *Driver) AddRevision(r deploy.Revision) {
+	f.mu.Lock()
+	f.revisions[r.ID] = true
+	f.mu.Unlock()
+}
+
+// Serving returns what the target serves now: each revision ID with its
+// share of traffic in percent. While a deployment is in flight, or after
+// one was stopped without rollback part way, the traffic is split between
+// its From and To revisions. A target that runs nothing gives an empty map.
+func (f *Driver) Serving(target string) map[string]float64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := map[string]float64{}
+	t := f.targets[target]
+	if t == nil {
+		return out
+	}
+	if !t.current.IsZero() {
+		out[t.current.ID] = 100
+	}
+	if fd := f.deployments[t.live]; fd != nil && fd.d.Percent > 0 {
+		if !t.current.IsZero() {
+			out[t.current.ID] -= fd.d.Percent
+			if out[t.current.ID] <= 0 {
+				delete(out, t.current.ID)
+			}
+		}
+		out[fd.d.To.ID] += fd.d.Percent
+	}
+	return out
 }
 
 // Clock returns the clock the fake runs on.
@@ -119,6 +164,7 @@ func (f *Driver) AddTarget(name string, current deploy.Revision) deploy.Target {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	t := &fakeTarget{current: current}
+	f.revisions[current.ID] = true
 	if !current.IsZero() {
 		t.history = append(t.history, deploy.HistoryEntry{Revision: current, DeploymentID: "initial",
 			Status: deploy.StatusSucceeded, At: f.opts.Clock.Now(), Current: true})
@@ -214,6 +260,9 @@ func (f *Driver) Shifts(target string) []float64 {
 
 func (f *Driver) record(c Call) { f.calls = append(f.calls, c) }
 
+// mutated marks the call being served as one that changed the platform.
+func (f *Driver) mutated() { f.calls[len(f.calls)-1].Mutating = true }
+
 // Platform returns the configured platform name.
 func (f *Driver) Platform() string { return f.opts.Platform }
 
@@ -231,6 +280,12 @@ func (f *Driver) Prepare(ctx context.Context, req deploy.Request) (*deploy.Plan,
 	}
 	if req.Revision.ID == "" {
 		return nil, deploy.Invalid("revision.id", "", "required")
+	}
+	if err := f.lockedLocked(t, req.Target.Name, req.RollbackOf); err != nil {
+		return nil, err
+	}
+	if f.opts.KnownRevisionsOnly && !f.revisions[req.Revision.ID] {
+		return nil, fmt.Errorf("%w: revision %s", deploy.ErrNotFound, req.Revision.ID)
 	}
 	if req.Revision.ID == t.current.ID && req.RollbackOf == "" {
 		return nil, deploy.Invalid("revision.id", req.Revision.ID, "the target already runs this revision")
@@ -257,7 +312,7 @@ func (f *Driver) Start(ctx context.Context, p *deploy.Plan) (*deploy.Deployment,
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	name := p.Request.Target.Name
-	f.record(Call{Op: "Start", Target: name, Mutating: true})
+	f.record(Call{Op: "Start", Target: name})
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -268,8 +323,8 @@ func (f *Driver) Start(ctx context.Context, p *deploy.Plan) (*deploy.Deployment,
 	if t == nil {
 		return nil, fmt.Errorf("%w: target %s", deploy.ErrNotFound, name)
 	}
-	if t.live != "" {
-		return nil, fmt.Errorf("%w: %s is deploying %s", deploy.ErrLocked, name, t.live)
+	if err := f.lockedLocked(t, name, p.Request.RollbackOf); err != nil {
+		return nil, err
 	}
 	f.seq++
 	now := f.opts.Clock.Now()
@@ -289,9 +344,29 @@ func (f *Driver) Start(ctx context.Context, p *deploy.Plan) (*deploy.Deployment,
 	}
 	fd.d.Messages = append(fd.d.Messages, deploy.Message{ID: fd.d.ID + "/created", At: now,
 		Text: "deployment " + fd.d.ID + " created for " + p.To.String()})
+	f.mutated()
 	f.deployments[fd.d.ID] = fd
+	f.revisions[p.To.ID] = true
 	t.live = fd.d.ID
 	return fd.d.Clone(), nil
+}
+
+// lockedLocked refuses a new deployment while another holds the target:
+// one in flight, or one stopped part way whose split only a rollback
+// request (rollbackOf set) may repair.
+func (f *Driver) lockedLocked(t *fakeTarget, name, rollbackOf string) error {
+	fd := f.deployments[t.live]
+	if fd == nil {
+		return nil
+	}
+	if !fd.d.Status.Terminal() {
+		return fmt.Errorf("%w: %s is deploying %s", deploy.ErrLocked, name, t.live)
+	}
+	if rollbackOf == "" {
+		return fmt.Errorf("%w: deployment %s was stopped with %v%% of %s's traffic on %s; "+
+			"return it to %s with Engine.Rollback", deploy.ErrLocked, t.live, fd.d.Percent, name, fd.d.To, t.current)
+	}
+	return nil
 }
 
 func (f *Driver) lookup(d *deploy.Deployment) (*fakeDeployment, error) {
@@ -427,23 +502,40 @@ func (f *Driver) complete(fd *fakeDeployment) {
 
 // end finishes a deployment that did not succeed; the target returns to
 // the old revision.
+//
+// A deployment stopped without rollback (StatusStopped) is the exception:
+// its traffic stays where it was, and while it is split the deployment
+// keeps holding the target (see Serving).
 func (f *Driver) end(fd *fakeDeployment, s deploy.Status, reason string) {
 	t := f.targets[fd.d.Target.Name]
 	now := f.opts.Clock.Now()
 	fd.d.Status, fd.d.EndedAt, fd.d.Reason = s, now, reason
+	t.history = append(t.history, deploy.HistoryEntry{Revision: fd.d.To, DeploymentID: fd.d.ID, Status: s, At: now})
+	f.say(fd, now, "deployment "+string(s)+": "+reason)
+	if s == deploy.StatusStopped && fd.d.Percent > 0 {
+		if fd.d.Percent >= 100 {
+			// Everything had moved: the new revision is what runs.
+			t.current = fd.d.To
+			f.markCurrent(t)
+			t.live = ""
+		}
+		return
+	}
 	if fd.d.Percent != 0 {
 		t.shifts = append(t.shifts, 0)
 	}
 	fd.d.Percent = 0
-	if fd.d.From != nil {
-		t.current = *fd.d.From
-	}
-	for i := range t.history {
-		t.history[i].Current = t.history[i].Revision.ID == t.current.ID && t.history[i].Status == deploy.StatusSucceeded
-	}
-	t.history = append(t.history, deploy.HistoryEntry{Revision: fd.d.To, DeploymentID: fd.d.ID, Status: s, At: now})
 	t.live = ""
-	f.say(fd, now, "deployment "+string(s)+": "+reason)
+}
+
+// markCurrent marks the newest entry for t.current as the current one.
+func (f *Driver) markCurrent(t *fakeTarget) {
+	found := false
+	for i := len(t.history) - 1; i >= 0; i-- {
+		h := &t.history[i]
+		h.Current = !found && h.Revision.ID == t.current.ID && h.Status == deploy.StatusSucceeded
+		found = found || h.Current
+	}
 }
 
 func (f *Driver) fail(fd *fakeDeployment, err error) {
@@ -459,7 +551,7 @@ func (f *Driver) fail(fd *fakeDeployment, err error) {
 func (f *Driver) Shift(ctx context.Context, d *deploy.Deployment, percent float64) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.record(Call{Op: "Shift", Target: d.Target.Name, DeploymentID: d.ID, Percent: percent, Mutating: true})
+	f.record(Call{Op: "Shift", Target: d.Target.Name, DeploymentID: d.ID, Percent: percent})
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -473,12 +565,13 @@ func (f *Driver) Shift(ctx context.Context, d *deploy.Deployment, percent float6
 	if fd.stopsLeft < f.stopPending {
 		return fmt.Errorf("%w: deployment %s is stopping", deploy.ErrLocked, d.ID)
 	}
-	if percent < 1 || percent > 100 {
+	if !(percent >= 1 && percent <= 100) {
 		return deploy.Invalid("percent", fmt.Sprint(percent), "must be between 1 and 100")
 	}
 	if fd.fault != nil && fd.fault.step == d.Step {
 		return fd.fault.err
 	}
+	f.mutated()
 	fd.d.Step = d.Step
 	fd.d.Percent = percent
 	fd.d.UpdatedAt = f.opts.Clock.Now()
@@ -490,15 +583,18 @@ func (f *Driver) Shift(ctx context.Context, d *deploy.Deployment, percent float6
 	return nil
 }
 
-// Stop stops the deployment, returning traffic to the old revision. With
-// StopSlowly(n) it answers StopPending n times first; with RefuseStop it
-// fails. Stopping a deployment that already ended unsuccessfully returns
-// StopSucceeded; stopping a succeeded one is refused with
-// deploy.ErrCannotStop.
+// Stop stops the deployment as deploy.Stopper says: with o.Rollback the
+// traffic returns to the old revision (StatusRolledBack); without it the
+// traffic stays where it is (StatusStopped) and, when split, the target
+// stays locked until a rollback request repairs it. With StopSlowly(n) it
+// answers StopPending n times first; with RefuseStop it fails. A
+// deployment that already ended changes nothing: StopSucceeded, or
+// deploy.ErrCannotStop when it succeeded or when o.Rollback asks to
+// reverse one that ended Stopped or Failed.
 func (f *Driver) Stop(ctx context.Context, d *deploy.Deployment, o deploy.StopOptions) (deploy.StopOutcome, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.record(Call{Op: "Stop", Target: d.Target.Name, DeploymentID: d.ID, Mutating: true})
+	f.record(Call{Op: "Stop", Target: d.Target.Name, DeploymentID: d.ID})
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
@@ -512,10 +608,17 @@ func (f *Driver) Stop(ctx context.Context, d *deploy.Deployment, o deploy.StopOp
 	f.advance(fd)
 	switch fd.d.Status {
 	case deploy.StatusSucceeded:
-		return "", fmt.Errorf("%w: deployment %s already succeeded", deploy.ErrCannotStop, d.ID)
-	case deploy.StatusFailed, deploy.StatusStopped, deploy.StatusRolledBack:
+		return "", fmt.Errorf("%w: deployment %s already succeeded; reverse it with a new deployment", deploy.ErrCannotStop, d.ID)
+	case deploy.StatusFailed, deploy.StatusStopped:
+		if o.Rollback {
+			return "", fmt.Errorf("%w: deployment %s already ended %s; reverse it with a new deployment",
+				deploy.ErrCannotStop, d.ID, fd.d.Status)
+		}
+		return deploy.StopSucceeded, nil
+	case deploy.StatusRolledBack:
 		return deploy.StopSucceeded, nil
 	}
+	f.mutated()
 	if fd.stopsLeft > 0 {
 		fd.stopsLeft--
 		return deploy.StopPending, nil
@@ -536,7 +639,7 @@ func (f *Driver) Stop(ctx context.Context, d *deploy.Deployment, o deploy.StopOp
 func (f *Driver) Continue(ctx context.Context, d *deploy.Deployment) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.record(Call{Op: "Continue", Target: d.Target.Name, DeploymentID: d.ID, Mutating: true})
+	f.record(Call{Op: "Continue", Target: d.Target.Name, DeploymentID: d.ID})
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -548,6 +651,7 @@ func (f *Driver) Continue(ctx context.Context, d *deploy.Deployment) error {
 	if fd.d.Status != deploy.StatusReady {
 		return deploy.Invalid("deployment", d.ID, "not waiting: "+string(fd.d.Status))
 	}
+	f.mutated()
 	fd.approved = true
 	return nil
 }

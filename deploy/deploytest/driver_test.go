@@ -13,19 +13,24 @@ import (
 func fakeHarness(mode deploy.Mode, platformRollback bool) func(t *testing.T) *deploytest.Harness {
 	return func(t *testing.T) *deploytest.Harness {
 		clk := deploytest.NewClock(time.Time{})
-		f := deploytest.NewDriver(deploytest.DriverOptions{Mode: mode, Clock: clk, PlatformRollback: platformRollback})
+		f := deploytest.NewDriver(deploytest.DriverOptions{Mode: mode, Clock: clk, PlatformRollback: platformRollback,
+			KnownRevisionsOnly: true})
 		target := f.AddTarget("web", deploy.Revision{ID: "rev-0", Label: "v0"})
 		var n atomic.Int64
 		return &deploytest.Harness{
-			Driver:        f,
-			Clock:         clk,
-			Target:        target,
-			MissingTarget: deploy.Target{Name: "nope"},
+			Driver:          f,
+			Clock:           clk,
+			Target:          target,
+			MissingTarget:   deploy.Target{Name: "nope"},
+			MissingRevision: deploy.Revision{ID: "rev-999"},
 			Request: func(t *testing.T) deploy.Request {
 				i := n.Add(1)
-				return deploy.Request{Target: target, Revision: deploy.Revision{ID: fmt.Sprintf("rev-%d", i), Label: fmt.Sprintf("v%d", i)}}
+				rev := deploy.Revision{ID: fmt.Sprintf("rev-%d", i), Label: fmt.Sprintf("v%d", i)}
+				f.AddRevision(rev)
+				return deploy.Request{Target: target, Revision: rev}
 			},
 			Mutations: f.MutatingCalls,
+			Serving:   func(*testing.T) map[string]float64 { return f.Serving("web") },
 			FailNext:  func(t *testing.T) { f.FailNext(0, nil) },
 		}
 	}

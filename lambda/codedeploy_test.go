@@ -61,10 +61,20 @@ func (e *cdEnv) mutations() int { return e.lf.Mutations() + e.cd.Mutations() }
 func TestCodeDeployConformance(t *testing.T) {
 	deploytest.Run(t, func(t *testing.T) *deploytest.Harness {
 		e := newCDEnv(t)
+		e.glue.weights = true
 		return &deploytest.Harness{
 			Driver: e.drv, Clock: e.clock, Target: e.tgt, MissingTarget: lambda.Target("app", "missing"),
-			Mutations: e.mutations,
-			FailNext:  func(t *testing.T) { e.cd.FailNext("AfterAllowTraffic", "") },
+			MissingRevision: deploy.Revision{ID: "999"},
+			Mutations:       e.mutations,
+			Timeout:         20 * time.Second,
+			Serving: func(t *testing.T) map[string]float64 {
+				e.glue.Sync("app", "app-live")
+				if err := e.glue.Err(); err != nil {
+					t.Errorf("moving the alias: %v", err)
+				}
+				return aliasServing(t, e.lf)
+			},
+			FailNext: func(t *testing.T) { e.cd.FailNext("AfterAllowTraffic", "") },
 			Request: func(t *testing.T) deploy.Request {
 				e.n++
 				v := e.lf.Publish("app", []byte(strings.Repeat("x", e.n)))

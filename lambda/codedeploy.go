@@ -138,6 +138,9 @@ func (c *CodeDeployDriver) group(t deploy.Target, o DeployOptions) (string, stri
 // func hooks (CodeDeploy can only invoke functions), two hooks for one
 // phase. It makes no CodeDeploy call.
 func (c *CodeDeployDriver) Prepare(ctx context.Context, req deploy.Request) (*deploy.Plan, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, wrap("prepare", req.Target, "", err)
+	}
 	p, err := c.prepare(ctx, req)
 	if err != nil {
 		return nil, wrap("prepare", req.Target, "", err)
@@ -254,12 +257,12 @@ func (c *CodeDeployDriver) Start(ctx context.Context, p *deploy.Plan) (*deploy.D
 	if p == nil {
 		return nil, wrap("start", deploy.Target{}, "", deploy.Invalid("plan", "", "required"))
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, wrap("start", p.Request.Target, "", err)
+	}
 	det, ok := p.Detail.(*planDetail)
 	if !ok || det == nil || det.codeDeploy == nil {
 		return nil, wrap("start", p.Request.Target, "", deploy.Invalid("plan", "", "not prepared by the lambda CodeDeploy driver"))
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, wrap("start", p.Request.Target, "", err)
 	}
 	cp := det.codeDeploy
 	t := p.Request.Target
@@ -367,11 +370,11 @@ func createDeploymentInput(application, group, configName, appspec string, rollb
 // An unknown ID wraps deploy.ErrNotFound. It changes nothing and never
 // modifies d.
 func (c *CodeDeployDriver) Status(ctx context.Context, d *deploy.Deployment) (*deploy.Deployment, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, wrap("status", targetOf(d), idOf(d), err)
+	}
 	if d == nil || d.ID == "" {
 		return nil, wrap("status", targetOf(d), "", deploy.Invalid("deployment", "", "required"))
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, wrap("status", d.Target, d.ID, err)
 	}
 	c.mu.Lock()
 	local := c.local[d.ID].Clone()
@@ -399,11 +402,11 @@ func (c *CodeDeployDriver) Status(ctx context.Context, d *deploy.Deployment) (*d
 // of one that ended Stopped or Failed (an ended deployment is reversed by
 // a new one, deploy.Engine.Rollback).
 func (c *CodeDeployDriver) Stop(ctx context.Context, d *deploy.Deployment, o deploy.StopOptions) (deploy.StopOutcome, error) {
+	if err := ctx.Err(); err != nil {
+		return "", wrap("stop", targetOf(d), idOf(d), err)
+	}
 	if d == nil || d.ID == "" {
 		return "", wrap("stop", targetOf(d), "", deploy.Invalid("deployment", "", "required"))
-	}
-	if err := ctx.Err(); err != nil {
-		return "", wrap("stop", d.Target, d.ID, err)
 	}
 	c.mu.Lock()
 	local := c.local[d.ID].Clone()
@@ -449,15 +452,15 @@ func (c *CodeDeployDriver) History(ctx context.Context, t deploy.Target) ([]depl
 	if t.Platform == "" {
 		t.Platform = Platform
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, wrap("history", t, "", err)
+	}
 	fn, alias, err := ParseTarget(t)
 	if err != nil {
 		return nil, wrap("history", t, "", err)
 	}
 	app, grp, err := c.group(t, DeployOptions{})
 	if err != nil {
-		return nil, wrap("history", t, "", err)
-	}
-	if err := ctx.Err(); err != nil {
 		return nil, wrap("history", t, "", err)
 	}
 	a, err := getAlias(ctx, c.lambda, fn, alias)

@@ -146,11 +146,11 @@ func clampPercent(p float64) float64 { return max(0, min(100, math.Round(p*1e6)/
 // Alias reads where the target's alias points. It changes nothing. A
 // missing function or alias gives an error wrapping deploy.ErrNotFound.
 func (d *Driver) Alias(ctx context.Context, t deploy.Target) (AliasState, error) {
-	fn, alias, err := ParseTarget(t)
-	if err != nil {
+	if err := ctx.Err(); err != nil {
 		return AliasState{}, wrap("alias", t, "", err)
 	}
-	if err := ctx.Err(); err != nil {
+	fn, alias, err := ParseTarget(t)
+	if err != nil {
 		return AliasState{}, wrap("alias", t, "", err)
 	}
 	a, err := getAlias(ctx, d.client, fn, alias)
@@ -189,6 +189,9 @@ func getAlias(ctx context.Context, c Client, fn, alias string) (AliasState, erro
 // version number is known once published): its Label is
 // "function:(new version)" and its Source the code's origin.
 func (d *Driver) Prepare(ctx context.Context, req deploy.Request) (*deploy.Plan, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, wrap("prepare", req.Target, "", err)
+	}
 	p, err := prepare(ctx, d.client, req)
 	if err != nil {
 		return nil, wrap("prepare", req.Target, "", err)
@@ -457,12 +460,12 @@ func (d *Driver) Start(ctx context.Context, p *deploy.Plan) (*deploy.Deployment,
 	if p == nil {
 		return nil, wrap("start", deploy.Target{}, "", deploy.Invalid("plan", "", "required"))
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, wrap("start", p.Request.Target, "", err)
+	}
 	det, ok := p.Detail.(*planDetail)
 	if !ok || det == nil || det.codeDeploy != nil {
 		return nil, wrap("start", p.Request.Target, "", deploy.Invalid("plan", "", "not prepared by the lambda driver"))
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, wrap("start", p.Request.Target, "", err)
 	}
 	key := det.function + ":" + det.alias
 	superseded, err := d.reserve(key, p.Request.RollbackOf)

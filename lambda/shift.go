@@ -52,6 +52,9 @@ func weight(percent float64) (float64, error) {
 // deployment that has ended or was stopped (deploy.ErrInvalidRequest); a
 // deployment this driver did not start (deploy.ErrNotFound).
 func (d *Driver) Shift(ctx context.Context, dep *deploy.Deployment, percent float64) error {
+	if err := ctx.Err(); err != nil {
+		return wrap("shift", targetOf(dep), idOf(dep), err)
+	}
 	w, err := weight(percent)
 	if err != nil {
 		return wrap("shift", targetOf(dep), idOf(dep), err)
@@ -149,6 +152,9 @@ func (d *Driver) pin(ctx context.Context, fn, alias, version string) error {
 // answers StopSucceeded or an error, never StopPending: the alias update is
 // synchronous.
 func (d *Driver) Stop(ctx context.Context, dep *deploy.Deployment, o deploy.StopOptions) (deploy.StopOutcome, error) {
+	if err := ctx.Err(); err != nil {
+		return "", wrap("stop", targetOf(dep), idOf(dep), err)
+	}
 	rec, err := d.lookup("stop", dep)
 	if err != nil {
 		return "", err
@@ -214,12 +220,12 @@ func joinReason(a, b string) string {
 // that succeeded, failed or rolled back (those are answered from memory).
 // A deployment this driver did not start is deploy.ErrNotFound.
 func (d *Driver) Status(ctx context.Context, dep *deploy.Deployment) (*deploy.Deployment, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, wrap("status", targetOf(dep), idOf(dep), err)
+	}
 	rec, err := d.lookup("status", dep)
 	if err != nil {
 		return nil, err
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, wrap("status", rec.d.Target, rec.d.ID, err)
 	}
 	rec.mu.Lock()
 	out := rec.d.Clone()
@@ -296,11 +302,11 @@ func (d *Driver) History(ctx context.Context, t deploy.Target) ([]deploy.History
 	if t.Platform == "" {
 		t.Platform = Platform
 	}
-	fn, alias, err := ParseTarget(t)
-	if err != nil {
+	if err := ctx.Err(); err != nil {
 		return nil, wrap("history", t, "", err)
 	}
-	if err := ctx.Err(); err != nil {
+	fn, alias, err := ParseTarget(t)
+	if err != nil {
 		return nil, wrap("history", t, "", err)
 	}
 	a, err := getAlias(ctx, d.client, fn, alias)

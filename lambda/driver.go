@@ -551,7 +551,7 @@ func startCommon(ctx context.Context, c Client, o Options, p *deploy.Plan, det *
 		return deploy.Revision{}, false, deploy.Invalid("plan.from", "", "missing")
 	}
 	if det.resetWeights {
-		err := retryConflict(ctx, o, func() error {
+		err := retryConflict(ctx, o, "UpdateAlias", func() error {
 			_, err := c.UpdateAlias(ctx, &awslambda.UpdateAliasInput{FunctionName: aws.String(det.function), Name: aws.String(det.alias),
 				FunctionVersion: aws.String(det.from), RoutingConfig: noWeights(), RevisionId: optString(det.aliasRev)})
 			return err
@@ -598,7 +598,7 @@ func publish(ctx context.Context, c Client, o Options, det *planDetail) (string,
 	}
 	if det.config != nil {
 		in := configInput(fn, det.config)
-		err := retryConflict(ctx, o, func() error {
+		err := retryConflict(ctx, o, "UpdateFunctionConfiguration", func() error {
 			_, err := c.UpdateFunctionConfiguration(ctx, in)
 			return err
 		})
@@ -622,7 +622,7 @@ func publish(ctx context.Context, c Client, o Options, det *planDetail) (string,
 		in.ImageUri = aws.String(det.src.image)
 	}
 	var out *awslambda.UpdateFunctionCodeOutput
-	err := retryConflict(ctx, o, func() error {
+	err := retryConflict(ctx, o, "UpdateFunctionCode", func() error {
 		var err error
 		out, err = c.UpdateFunctionCode(ctx, in)
 		return err
@@ -637,7 +637,7 @@ func publish(ctx context.Context, c Client, o Options, det *planDetail) (string,
 	if v == "" || v == latest {
 		// Publish was not honoured (some emulators): publish explicitly.
 		var pv *awslambda.PublishVersionOutput
-		err := retryConflict(ctx, o, func() error {
+		err := retryConflict(ctx, o, "PublishVersion", func() error {
 			var err error
 			pv, err = c.PublishVersion(ctx, &awslambda.PublishVersionInput{FunctionName: aws.String(fn), Description: optString(det.description)})
 			return err
@@ -703,12 +703,14 @@ func waitUpdated(ctx context.Context, c Client, o Options, fn string) error {
 	}
 }
 
-// retryConflict calls f until it does not fail with
-// ResourceConflictException, backing off on the clock.
-func retryConflict(ctx context.Context, o Options, f func() error) error {
+// retryConflict calls f, the AWS call op, until it does not fail with
+// ResourceConflictException, backing off on the clock. Each attempt is
+// logged at debug level.
+func retryConflict(ctx context.Context, o Options, op string, f func() error) error {
 	delay := o.ConflictBackoff
 	for attempt := 0; ; attempt++ {
 		err := f()
+		o.Logger.DebugContext(ctx, "lambda call", "op", op, "attempt", attempt+1, "err", err)
 		if err == nil || !isConflict(err) || attempt >= o.ConflictRetries {
 			return err
 		}

@@ -90,7 +90,7 @@ func (d *Driver) Shift(ctx context.Context, dep *deploy.Deployment, percent floa
 		in.FunctionVersion = aws.String(det.FromVersion)
 		in.RoutingConfig = &types.AliasRoutingConfiguration{AdditionalVersionWeights: map[string]float64{det.ToVersion: w}}
 	}
-	err = retryConflict(ctx, d.opts, func() error {
+	err = retryConflict(ctx, d.opts, "UpdateAlias", func() error {
 		_, err := d.client.UpdateAlias(ctx, in)
 		return err
 	})
@@ -126,7 +126,7 @@ func ours(a AliasState, det *Detail) bool {
 // pin points the alias at version alone, with no weights, whatever it ran
 // before.
 func (d *Driver) pin(ctx context.Context, fn, alias, version string) error {
-	return retryConflict(ctx, d.opts, func() error {
+	return retryConflict(ctx, d.opts, "UpdateAlias", func() error {
 		_, err := d.client.UpdateAlias(ctx, &awslambda.UpdateAliasInput{FunctionName: aws.String(fn),
 			Name: aws.String(alias), FunctionVersion: aws.String(version), RoutingConfig: noWeights()})
 		return err
@@ -351,7 +351,7 @@ func (d *Driver) ResetWeights(ctx context.Context, t deploy.Target) (AliasState,
 	if a.Single() {
 		return a, nil
 	}
-	err = retryConflict(ctx, d.opts, func() error {
+	err = retryConflict(ctx, d.opts, "UpdateAlias", func() error {
 		_, err := d.client.UpdateAlias(ctx, &awslambda.UpdateAliasInput{FunctionName: aws.String(a.Function),
 			Name: aws.String(a.Alias), FunctionVersion: aws.String(a.Version), RoutingConfig: noWeights(),
 			RevisionId: optString(a.RevisionID)})

@@ -245,8 +245,10 @@ func (c *CodeDeployDriver) prepare(ctx context.Context, req deploy.Request) (*de
 
 // liveStatuses are the CodeDeploy statuses of a deployment that has not
 // ended.
-var liveStatuses = []cdtypes.DeploymentStatus{cdtypes.DeploymentStatusCreated, cdtypes.DeploymentStatusQueued,
-	cdtypes.DeploymentStatusInProgress, cdtypes.DeploymentStatusBaking, cdtypes.DeploymentStatusReady}
+func liveStatuses() []cdtypes.DeploymentStatus {
+	return []cdtypes.DeploymentStatus{cdtypes.DeploymentStatusCreated, cdtypes.DeploymentStatusQueued,
+		cdtypes.DeploymentStatusInProgress, cdtypes.DeploymentStatusBaking, cdtypes.DeploymentStatusReady}
+}
 
 // Start publishes the version if needed and creates the CodeDeploy
 // deployment. It returns once CodeDeploy has accepted it, StatusCreated at
@@ -308,7 +310,7 @@ func (c *CodeDeployDriver) Start(ctx context.Context, p *deploy.Plan) (*deploy.D
 // checkLock refuses a deployment while the group has a live one.
 func (c *CodeDeployDriver) checkLock(ctx context.Context, t deploy.Target, cp *codeDeployPlan) error {
 	out, err := c.cd.ListDeployments(ctx, &codedeploy.ListDeploymentsInput{ApplicationName: aws.String(cp.application),
-		DeploymentGroupName: aws.String(cp.group), IncludeOnlyStatuses: liveStatuses})
+		DeploymentGroupName: aws.String(cp.group), IncludeOnlyStatuses: liveStatuses()})
 	if err != nil {
 		return platform.Wrap(Platform, "ListDeployments", t.String(), err)
 	}

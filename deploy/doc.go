@@ -34,17 +34,35 @@
 //     it the engine gathers the polls of the deployments it runs at the same
 //     time (a fleet) into StatusMany calls; without it each is polled alone.
 //
+// The contract each method owes is written on Driver and the optional
+// interfaces as "must" sentences, and package deploytest checks every one
+// of them (deploytest.Run). Among them: every method honours its context;
+// a target has one live deployment at a time (ErrLocked); a stop without
+// rollback leaves the traffic where it was and keeps a split target locked
+// until Engine.Rollback repairs it; a stop with rollback, or any rollback,
+// leaves the previous revision serving everything.
+//
 // # The engine
 //
 // Engine.Deploy plans, starts and follows one deployment to a terminal
 // status, reporting every change to Options.OnEvent. It never reports
-// success for a deployment the platform rolled back. When a gate refuses,
-// the deployment is stopped and, where the policy says so, rolled back:
-// by the platform when its Stopper can, otherwise by a new deployment of the
-// previous revision whose RollbackOf names the failed one. When the
-// caller's context ends during an engine-driven shift, the engine stops the
-// deployment and returns the traffic to the previous revision before it
-// returns, so the platform is left in a known state.
+// success for a deployment the platform rolled back, nor for one a gate
+// refused: gates are checked after every shift, during bakes and once more
+// when the deployment completes, even when the platform completed it
+// between two polls. When a gate refuses, the deployment is stopped and,
+// where the policy says so, rolled back: by the platform when its Stopper
+// can, otherwise by a new deployment of the previous revision whose
+// RollbackOf names the failed one. When the caller's context ends during an
+// engine-driven shift, the engine stops the deployment and returns the
+// traffic to the previous revision before it returns, so the platform is
+// left in a known state. Everything such a cleanup does (the stop, the wait,
+// nested rollbacks) shares one budget, Options.CleanupTimeout, measured on
+// the engine's clock.
+//
+// A status the engine cannot read is unknown, not failed: it keeps asking
+// for Options.StatusTimeout and then gives up with an error wrapping
+// ErrTimeout that names the last status it saw, without stopping or rolling
+// back what it cannot see.
 //
 // Engine.Plan is the dry run: the driver's Prepare alone, with no mutating
 // call. Engine.Stop has CodeDeploy's three outcomes: StopSucceeded,

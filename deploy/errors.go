@@ -17,8 +17,10 @@ var (
 	// ErrUnsupported: the driver or platform cannot do what was asked (for
 	// example stopping an OpsWorks deployment). It wraps errors.ErrUnsupported.
 	ErrUnsupported = fmt.Errorf("deploy: %w", errors.ErrUnsupported)
-	// ErrTimeout: the context deadline passed before the deployment reached a
-	// terminal state. Such errors also wrap context.DeadlineExceeded.
+	// ErrTimeout: time ran out before the deployment's outcome was known:
+	// the context's deadline (such errors also wrap
+	// context.DeadlineExceeded), the engine's StatusTimeout while no status
+	// could be read, or its CleanupTimeout during a stop or rollback.
 	ErrTimeout = errors.New("deploy: timed out")
 	// ErrLocked: another deployment holds the target (CodeDeploy's
 	// DeploymentLimitExceeded, an alias weighted by someone else, ...).

@@ -152,8 +152,12 @@ func (e *Engine) poller(r *run) *poller {
 func (p *poller) once(ctx context.Context) error {
 	d := p.r.snapshot()
 	nd, err := p.e.status(p.r.ctx(ctx), d)
-	if err == nil && nd == nil {
+	switch {
+	case err != nil:
+	case nd == nil:
 		err = errors.New("the driver reported no status")
+	case nd.ID != d.ID:
+		err = fmt.Errorf("the driver reported deployment %s when asked for %s", nd.ID, d.ID)
 	}
 	if err != nil {
 		if ctx.Err() != nil {

@@ -8,7 +8,6 @@ import (
 	"math"
 	"runtime"
 	"runtime/debug"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -577,13 +576,4 @@ func findError(err error, id string) bool {
 func asJSON(d *deploy.Deployment) string {
 	b, _ := json.Marshal(d)
 	return string(b)
-}
-
-func sortedIDs(m map[string]float64) []string {
-	out := make([]string, 0, len(m))
-	for id := range m {
-		out = append(out, id)
-	}
-	sort.Strings(out)
-	return out
 }

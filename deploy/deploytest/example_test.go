@@ -56,10 +56,13 @@ func ExampleRun() {
 				return deploy.Request{Target: target, Revision: deploy.Revision{ID: fmt.Sprint("v", n.Add(1))}}
 			},
 			Mutations: drv.MutatingCalls,
-			FailNext:  func(*testing.T) { drv.FailNext(0, nil) },
+			// What the platform serves, read from the platform, not the driver.
+			Serving:  func(*testing.T) map[string]float64 { return drv.Serving("web") },
+			FailNext: func(*testing.T) { drv.FailNext(0, nil) },
 		}
 	}
-	// In a test: deploytest.Run(t, harness)
+	// In a test: deploytest.Run(t, harness). thirdparty_test.go has a whole
+	// driver written with only the standard library and deploy.
 	_ = harness
 	fmt.Println("deploytest.Run(t, harness)")
 	// Output: deploytest.Run(t, harness)

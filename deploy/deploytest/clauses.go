@@ -562,6 +562,34 @@ func clauseShiftAfterStop(c *checker) {
 	c.expectServing(map[string]float64{done.To.ID: 100}, "after a Shift of a finished deployment")
 }
 
+func clauseFailedShift(c *checker) {
+	sh := c.needShifter()
+	c.needFailures()
+	p := c.plan(c.request())
+	if p.Mode != deploy.ModeEngine {
+		c.Skipf("the driver plans in ModePlatform; the engine never calls Shift")
+	}
+	c.h.FailNext(c.t)
+	p = c.plan(c.request())
+	d, err := c.h.Driver.Start(c.ctx, p)
+	if err != nil {
+		c.Skipf("the Harness's FailNext makes Start fail (%v), not a Shift", err)
+	}
+	defer c.stopRollback(d)
+	before := c.serving()
+	pct := c.firstShift()
+	if pct == 0 {
+		pct = 100
+	}
+	if err := sh.Shift(c.ctx, d.Clone(), pct); err == nil {
+		c.Skipf("the Harness's FailNext does not make the first Shift fail")
+	}
+	c.expectServing(before, "after a Shift that failed")
+	if got := c.status(d); got.Percent != 0 || got.Status == deploy.StatusSucceeded {
+		c.Errorf("after a Shift that failed the driver reports %s at %v%%, want 0%% and not Succeeded", got.Status, got.Percent)
+	}
+}
+
 func clauseShiftUnknown(c *checker) {
 	sh := c.needShifter()
 	err := sh.Shift(c.ctx, &deploy.Deployment{ID: "does-not-exist-0000", Target: c.h.Target, To: deploy.Revision{ID: "x"}}, 50)
@@ -800,6 +828,11 @@ func clauseHistory(c *checker) {
 	c.expectCurrent(d.To.ID, "after a deployment")
 	if good, ok := deploy.LastKnownGood(hist); !ok || good.Revision.ID != initial {
 		c.Errorf("last known good = %v (found %v), want %s", good.Revision.ID, ok, initial)
+	}
+	if c.h.MissingTarget.Name != "" {
+		if _, err := c.h.Driver.(deploy.Historian).History(c.ctx, c.h.MissingTarget); !errors.Is(err, deploy.ErrNotFound) {
+			c.Errorf("History of a missing target: err = %v, want ErrNotFound", err)
+		}
 	}
 }
 

@@ -368,6 +368,37 @@ var variants = []variant{
 			return err
 		}
 	}},
+	{"a failed Shift moves traffic anyway", engine, "FailedShiftLeavesTraffic", func(b *broken) {
+		b.shift = func(ctx context.Context, d *deploy.Deployment, pct float64) error {
+			err := b.Driver.Shift(ctx, d, pct)
+			if err != nil && !errors.Is(err, deploy.ErrInvalidRequest) && !errors.Is(err, deploy.ErrNotFound) {
+				b.Driver.mu.Lock()
+				if fd := b.Driver.deployments[d.ID]; fd != nil && !fd.d.Status.Terminal() {
+					fd.d.Percent = pct
+				}
+				b.Driver.mu.Unlock()
+			}
+			return err
+		}
+	}},
+	{"History of a missing target is empty", engine, "HistoryRecordsDeployments", func(b *broken) {
+		b.history = func(ctx context.Context, t deploy.Target) ([]deploy.HistoryEntry, error) {
+			h, err := b.Driver.History(ctx, t)
+			if errors.Is(err, deploy.ErrNotFound) {
+				return nil, nil
+			}
+			return h, err
+		}
+	}},
+	{"Continue of an unknown deployment is invalid", platform, "ContinueRefusesDeploymentNotWaiting", func(b *broken) {
+		b.cont = func(ctx context.Context, d *deploy.Deployment) error {
+			err := b.Driver.Continue(ctx, d)
+			if errors.Is(err, deploy.ErrNotFound) {
+				err = deploy.Invalid("deployment", d.ID, "not waiting")
+			}
+			return err
+		}
+	}},
 	{"Shift of an unknown deployment is a plain error", engine, "ShiftUnknownDeploymentIsNotFound", func(b *broken) {
 		b.shift = func(ctx context.Context, d *deploy.Deployment, pct float64) error {
 			err := b.Driver.Shift(ctx, d, pct)

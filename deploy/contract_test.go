@@ -158,14 +158,16 @@ func TestUnreadableStatusIsUnknownNotFailed(t *testing.T) {
 			tg := fake.AddTarget(fmt.Sprint("svc-", i), deploy.Revision{ID: "v1"})
 			reqs = append(reqs, deploy.Request{Target: tg, Revision: deploy.Revision{ID: "v2"}})
 		}
-		errs := make([]error, 200)
+		errs := make([]error, 20)
 		for i := range errs {
 			errs[i] = errors.New("ThrottlingException: Rate exceeded")
 		}
-		fake.FailStatus(errs...)
-		// The auto clock moves for every poller at once, so thirty pollers
-		// see time pass thirty times faster: give them the time for it.
-		eng := deploy.New(fake, deploy.Options{Clock: clk, Concurrency: 30, StatusTimeout: 10 * time.Hour})
+		fake.FailStatus(errs...) // each fails a whole StatusMany batch
+		// The auto clock moves for every poller's wait, so thirty pollers
+		// see time pass up to thirty times faster, by however the
+		// scheduler interleaves them: give them all the time that can take
+		// (20 failed rounds x 30 pollers x 30s at most).
+		eng := deploy.New(fake, deploy.Options{Clock: clk, Concurrency: 30, StatusTimeout: 1000 * time.Hour})
 		ds, err := eng.DeployAll(ctxT(t), reqs, deploy.FleetOptions{})
 		require.NoError(t, err)
 		for _, d := range ds {

@@ -49,7 +49,10 @@ type Options struct {
 	// the stop, the wait for the platform to settle and any rollback
 	// deployment, nested ones included, share this one budget. When it runs
 	// out the engine returns what it last saw with an error wrapping
-	// ErrTimeout. Default 5 minutes.
+	// ErrTimeout. Default 15 minutes: long enough for a platform rollback
+	// (an ECS service back to steady state, a CodeDeploy stop that stays
+	// pending through a bake), and still a bound: a platform whose status
+	// never settles cannot hold Deploy forever.
 	CleanupTimeout time.Duration
 	// StatusTimeout is how long, on Clock, the engine keeps asking for the
 	// status of a deployment whose Status calls keep failing (throttling, the
@@ -97,7 +100,7 @@ func (o Options) withDefaults() Options {
 		o.Concurrency = 4
 	}
 	if o.CleanupTimeout <= 0 {
-		o.CleanupTimeout = 5 * time.Minute
+		o.CleanupTimeout = 15 * time.Minute
 	}
 	if o.StatusTimeout <= 0 {
 		o.StatusTimeout = 10 * time.Minute

@@ -113,9 +113,9 @@ func (a AppSpec) JSON() (string, error) {
 	return strings.TrimSuffix(buf.String(), "\n"), nil
 }
 
-// Sha256 is the hex SHA-256 of content, as CodeDeploy's AppSpecContent
+// sha256Hex is the hex SHA-256 of content, as CodeDeploy's AppSpecContent
 // Sha256 field wants it.
-func Sha256(content string) string {
+func sha256Hex(content string) string {
 	sum := sha256.Sum256([]byte(content))
 	return hex.EncodeToString(sum[:])
 }

@@ -149,6 +149,71 @@ func (g *cdGlue) apply(info cdtypes.DeploymentInfo) {
 	g.pointLocked(spec.Function, spec.Alias, version, nil)
 }
 
+// Sync makes the alias what the group's newest deployment that has begun
+// says it is now, as CodeDeploy keeps it: a rollback returns the traffic to
+// the version its triggering deployment started from; a deployment that
+// succeeded serves its target version; any other (running, or failed or
+// stopped without rollback) serves the weight its target reports. Like
+// every move of the glue, a state already applied is not applied again, so
+// the driver's own alias changes in between are left alone.
+func (g *cdGlue) Sync(app, group string) {
+	ctx := context.Background()
+	list, err := g.Fake.ListDeployments(ctx, &codedeploy.ListDeploymentsInput{ApplicationName: aws.String(app), DeploymentGroupName: aws.String(group)})
+	if err != nil {
+		g.fail(err)
+		return
+	}
+	for _, id := range list.Deployments {
+		info, ok := g.Fake.Deployment(id)
+		if !ok || info.Status == cdtypes.DeploymentStatusCreated || info.Status == cdtypes.DeploymentStatusQueued ||
+			info.Revision == nil || info.Revision.AppSpecContent == nil {
+			continue
+		}
+		spec, err := lambda.ParseAppSpec([]byte(aws.ToString(info.Revision.AppSpecContent.Content)))
+		if err != nil {
+			g.fail(fmt.Errorf("deployment %s: %w", id, err))
+			return
+		}
+		if ri := info.RollbackInfo; ri != nil && aws.ToString(ri.RollbackTriggeringDeploymentId) != "" {
+			trig, ok := g.Fake.Deployment(aws.ToString(ri.RollbackTriggeringDeploymentId))
+			if !ok {
+				return
+			}
+			ts, err := lambda.ParseAppSpec([]byte(aws.ToString(trig.Revision.AppSpecContent.Content)))
+			if err != nil {
+				g.fail(err)
+				return
+			}
+			g.mu.Lock()
+			g.pointLocked(ts.Function, ts.Alias, ts.CurrentVersion, nil)
+			g.mu.Unlock()
+			return
+		}
+		w := 1.0
+		if info.Status != cdtypes.DeploymentStatusSucceeded {
+			out, err := g.Fake.BatchGetDeploymentTargets(ctx, &codedeploy.BatchGetDeploymentTargetsInput{
+				DeploymentId: aws.String(id), TargetIds: []string{spec.Function + ":" + spec.Alias}})
+			if err != nil || len(out.DeploymentTargets) == 0 || out.DeploymentTargets[0].LambdaTarget == nil ||
+				out.DeploymentTargets[0].LambdaTarget.LambdaFunctionInfo == nil {
+				g.fail(fmt.Errorf("targets of %s: %v", id, err))
+				return
+			}
+			w = out.DeploymentTargets[0].LambdaTarget.LambdaFunctionInfo.TargetVersionWeight
+		}
+		g.mu.Lock()
+		switch {
+		case w <= 0:
+			g.pointLocked(spec.Function, spec.Alias, spec.CurrentVersion, nil)
+		case w >= 1:
+			g.pointLocked(spec.Function, spec.Alias, spec.TargetVersion, nil)
+		default:
+			g.pointLocked(spec.Function, spec.Alias, spec.CurrentVersion, map[string]float64{spec.TargetVersion: w})
+		}
+		g.mu.Unlock()
+		return
+	}
+}
+
 // pointLocked moves the alias unless it is already there.
 func (g *cdGlue) pointLocked(fn, alias, version string, weights map[string]float64) {
 	move := fmt.Sprintf("%s %v", version, weights)

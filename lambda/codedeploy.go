@@ -5,10 +5,13 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
 	cdtypes "github.com/aws/aws-sdk-go-v2/service/codedeploy/types"
+	awslambda "github.com/aws/aws-sdk-go-v2/service/lambda"
 
 	"github.com/switchyard/switchyard/deploy"
 	"github.com/switchyard/switchyard/platform"
@@ -18,16 +21,16 @@ import (
 // defaults, but a deployment group must come from somewhere: here, the
 // target's Attrs ("codedeploy": "APP/GROUP") or DeployOptions.
 type CodeDeployOptions struct {
-	// Options are the Lambda side's options (Clock, update polling,
-	// conflict retries). History is not used: CodeDeploy keeps it.
+	// Options are the Lambda side's options (Clock, Logger, update
+	// polling, conflict retries). History is not used: CodeDeploy keeps it.
 	Options
-	// Application and DeploymentGroup name the CodeDeploy Lambda
-	// deployment group used when neither the target nor the request names
-	// one.
-	Application     string
-	DeploymentGroup string
+	// CodeDeployApplication and CodeDeployDeploymentGroup name the
+	// CodeDeploy Lambda deployment group used when neither the target nor
+	// the request names one.
+	CodeDeployApplication     string
+	CodeDeployDeploymentGroup string
 	// NoTargets skips the per-target reads in Status (platform.CodeDeploy's
-	// NoTargets).
+	// NoTargets): Percent then comes from the deployment overview alone.
 	NoTargets bool
 }
 
@@ -41,8 +44,16 @@ type CodeDeployOptions struct {
 // deploy.Historian and is safe for concurrent use.
 type CodeDeployDriver struct {
 	lambda  Client
+	cd      platform.CodeDeployAPI
 	tracker *platform.CodeDeploy
-	opts    CodeDeployOptions
+	// ended reads only the deployment records (NoTargets): enough to tell
+	// how a deployment ended before stopping it.
+	ended *platform.CodeDeploy
+	opts  CodeDeployOptions
+
+	mu    sync.Mutex
+	local map[string]*deploy.Deployment // rollbacks done by resetting the alias alone
+	seq   int
 }
 
 var (
@@ -52,15 +63,23 @@ var (
 )
 
 // NewCodeDeploy returns a CodeDeploy-managed driver over a Lambda client
-// and a CodeDeploy client (*codedeploy.Client or codedeployfake.Fake).
-func NewCodeDeploy(lc Client, cd platform.CodeDeployAPI, opts CodeDeployOptions) *CodeDeployDriver {
-	opts.Options = opts.Options.withDefaults()
-	tr := platform.NewCodeDeploy(cd, platform.CodeDeployOptions{Clock: opts.Clock, Platform: PlatformName, NoTargets: opts.NoTargets})
-	return &CodeDeployDriver{lambda: lc, tracker: tr, opts: opts}
+// and a CodeDeploy client (*codedeploy.Client or codedeployfake.Fake). o
+// may be the zero value.
+func NewCodeDeploy(lc Client, cd platform.CodeDeployAPI, o CodeDeployOptions) *CodeDeployDriver {
+	o.Options = o.Options.withDefaults()
+	tr := platform.NewCodeDeploy(cd, platform.CodeDeployOptions{Clock: o.Clock, Platform: Platform, NoTargets: o.NoTargets})
+	ended := platform.NewCodeDeploy(cd, platform.CodeDeployOptions{Clock: o.Clock, Platform: Platform, NoTargets: true})
+	return &CodeDeployDriver{lambda: lc, cd: cd, tracker: tr, ended: ended, opts: o, local: map[string]*deploy.Deployment{}}
+}
+
+// NewCodeDeployFromConfig returns a CodeDeploy-managed driver over the
+// Lambda and CodeDeploy clients made from cfg.
+func NewCodeDeployFromConfig(cfg aws.Config, o CodeDeployOptions) *CodeDeployDriver {
+	return NewCodeDeploy(awslambda.NewFromConfig(cfg), codedeploy.NewFromConfig(cfg), o)
 }
 
 // Platform returns "lambda".
-func (c *CodeDeployDriver) Platform() string { return PlatformName }
+func (c *CodeDeployDriver) Platform() string { return Platform }
 
 // codeDeployPlan is what Prepare resolved for CodeDeploy.
 type codeDeployPlan struct {
@@ -69,6 +88,9 @@ type codeDeployPlan struct {
 	before, after      string
 	alarms             []string
 	ignoreAlarmErrors  bool
+	// localOnly: a rollback to the version the alias's primary runs, which
+	// resetting the alias's weights completes without CodeDeploy.
+	localOnly bool
 }
 
 // CodeDeployDetail is Deployment.Detail for CodeDeploy-managed deployments.
@@ -81,17 +103,10 @@ type CodeDeployDetail struct {
 	AppSpec string
 }
 
-func (c *CodeDeployDriver) fail(op string, t deploy.Target, id string, err error) error {
-	if t.Platform == "" {
-		t.Platform = PlatformName
-	}
-	return &deploy.Error{Platform: PlatformName, Op: op, Target: t.String(), DeploymentID: id, Err: err}
-}
-
 // group resolves the deployment group: DeployOptions, then the target's
 // "codedeploy" attribute, then the driver's options.
 func (c *CodeDeployDriver) group(t deploy.Target, o DeployOptions) (string, string, error) {
-	app, grp := o.Application, o.DeploymentGroup
+	app, grp := o.CodeDeployApplication, o.CodeDeployDeploymentGroup
 	if app == "" && grp == "" {
 		if v := t.Attrs["codedeploy"]; v != "" {
 			var ok bool
@@ -102,7 +117,7 @@ func (c *CodeDeployDriver) group(t deploy.Target, o DeployOptions) (string, stri
 		}
 	}
 	if app == "" && grp == "" {
-		app, grp = c.opts.Application, c.opts.DeploymentGroup
+		app, grp = c.opts.CodeDeployApplication, c.opts.CodeDeployDeploymentGroup
 	}
 	if app == "" || grp == "" {
 		return "", "", deploy.Invalid("codedeploy", app+"/"+grp, "name the CodeDeploy application and deployment group")
@@ -113,16 +128,22 @@ func (c *CodeDeployDriver) group(t deploy.Target, o DeployOptions) (string, stri
 // Prepare validates and resolves like Driver.Prepare (same preconditions,
 // read-only Lambda calls), then maps the request onto CodeDeploy: the
 // strategy to a predefined Lambda configuration (or
-// DeployOptions.DeploymentConfigName), HookFunction gates to AppSpec hooks,
+// DeployOptions.CodeDeployConfig), HookFunction gates to AppSpec hooks,
 // platform.AlarmGate gates to the alarm override (their alarms are listed
-// with DescribeAlarms), RollbackOn to the auto-rollback override. Refused:
-// a strategy no predefined configuration matches, approval steps, Go func
-// hooks (CodeDeploy can only invoke functions), two hooks for one phase.
-// It makes no CodeDeploy call.
+// with DescribeAlarms), RollbackOn to the auto-rollback override. The
+// plan's Request.Gates keeps the gates CodeDeploy does not run itself, so
+// the engine does not run a hook twice. Refused before any call: a
+// strategy CodeDeploy cannot follow (approval steps, steps no predefined
+// configuration has, minimum healthy hosts: deploy.UnsupportedStrategy), Go
+// func hooks (CodeDeploy can only invoke functions), two hooks for one
+// phase. It makes no CodeDeploy call.
 func (c *CodeDeployDriver) Prepare(ctx context.Context, req deploy.Request) (*deploy.Plan, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, wrap("prepare", req.Target, "", err)
+	}
 	p, err := c.prepare(ctx, req)
 	if err != nil {
-		return nil, c.fail("prepare", req.Target, "", err)
+		return nil, wrap("prepare", req.Target, "", err)
 	}
 	return p, nil
 }
@@ -136,24 +157,30 @@ func (c *CodeDeployDriver) prepare(ctx context.Context, req deploy.Request) (*de
 	if err != nil {
 		return nil, err
 	}
-	cp := &codeDeployPlan{application: app, group: grp, configName: o.DeploymentConfigName, ignoreAlarmErrors: o.IgnoreAlarmErrors}
+	cp := &codeDeployPlan{application: app, group: grp, configName: o.CodeDeployConfig, ignoreAlarmErrors: o.IgnoreAlarmErrors}
 	strategy := req.Strategy
 	if len(strategy.Steps) == 0 {
 		strategy = deploy.AllAtOnce()
+		strategy.MinHealthy = req.Strategy.MinHealthy
+	}
+	if err := checkStrategy(strategy); err != nil {
+		return nil, err
+	}
+	for _, st := range strategy.Steps {
+		if st.Kind == deploy.StepApprove {
+			return nil, deploy.UnsupportedStrategy(Platform, strategy, "wait for approval in a CodeDeploy deployment: CodeDeploy Lambda deployments have no approval step")
+		}
 	}
 	if cp.configName == "" {
-		for _, st := range strategy.Steps {
-			if st.Kind == deploy.StepApprove {
-				return nil, deploy.Invalid("strategy", strategy.String(), "CodeDeploy Lambda deployments have no approval step")
-			}
-		}
 		name, ok := strategy.CodeDeployConfigName("Lambda")
-		if !ok && strategy.Validate() == nil {
-			return nil, deploy.Invalid("strategy", strategy.String(),
-				"no predefined CodeDeploy Lambda configuration has these steps; create a deployment configuration and name it in DeployOptions.DeploymentConfigName")
+		if !ok {
+			return nil, deploy.UnsupportedStrategy(Platform, strategy,
+				"follow these steps in CodeDeploy: no predefined CodeDeploy Lambda configuration has them; create a deployment configuration and name it in DeployOptions.CodeDeployConfig")
 		}
 		cp.configName = name
 	}
+	gates := make([]deploy.Gate, 0, len(req.Gates))
+	var alarmGates []*platform.AlarmGate
 	for _, g := range req.Gates {
 		switch g := g.(type) {
 		case *Hook:
@@ -168,14 +195,22 @@ func (c *CodeDeployDriver) prepare(ctx context.Context, req deploy.Request) (*de
 				return nil, deploy.Invalid("gates", g.Name(), "CodeDeploy takes one hook function per phase; "+*slot+" is already set")
 			}
 			*slot = g.FunctionName()
+			continue // CodeDeploy runs it, not the engine
 		case *platform.AlarmGate:
-			states, err := g.Alarms(ctx)
-			if err != nil {
-				return nil, fmt.Errorf("alarms of gate %s: %w", g.Name(), err)
-			}
-			for _, s := range states {
-				cp.alarms = append(cp.alarms, s.Name)
-			}
+			alarmGates = append(alarmGates, g)
+		}
+		gates = append(gates, g)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	for _, g := range alarmGates {
+		states, err := g.Alarms(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("alarms of gate %s: %w", g.Name(), err)
+		}
+		for _, s := range states {
+			cp.alarms = append(cp.alarms, s.Name)
 		}
 	}
 	cp.alarms = append(cp.alarms, o.Alarms...)
@@ -187,7 +222,17 @@ func (c *CodeDeployDriver) prepare(ctx context.Context, req deploy.Request) (*de
 		return nil, err
 	}
 	p.Mode = deploy.ModePlatform
-	p.Detail.(*planDetail).codeDeploy = cp
+	p.Request.Gates = gates
+	det := p.Detail.(*planDetail)
+	det.codeDeploy = cp
+	if p.To.ID != "" && p.To.ID == det.from {
+		// A rollback to the version the alias's primary runs: resetting
+		// its weights is the whole deployment, and CodeDeploy has nothing
+		// to shift.
+		cp.localOnly = true
+		p.Notes = append(p.Notes, "the alias already runs version "+det.from+"; no CodeDeploy deployment is needed")
+		return p, nil
+	}
 	p.Changes = append(p.Changes, deploy.Change{Path: "codedeploy." + app + "/" + grp, New: "deployment with " + cp.configName})
 	if len(cp.alarms) > 0 {
 		p.Notes = append(p.Notes, "CodeDeploy watches alarms "+strings.Join(cp.alarms, ", "))
@@ -198,58 +243,111 @@ func (c *CodeDeployDriver) prepare(ctx context.Context, req deploy.Request) (*de
 	return p, nil
 }
 
+// liveStatuses are the CodeDeploy statuses of a deployment that has not
+// ended.
+func liveStatuses() []cdtypes.DeploymentStatus {
+	return []cdtypes.DeploymentStatus{cdtypes.DeploymentStatusCreated, cdtypes.DeploymentStatusQueued,
+		cdtypes.DeploymentStatusInProgress, cdtypes.DeploymentStatusBaking, cdtypes.DeploymentStatusReady}
+}
+
 // Start publishes the version if needed and creates the CodeDeploy
-// deployment. It returns once CodeDeploy has accepted it.
+// deployment. It returns once CodeDeploy has accepted it, StatusCreated at
+// 0 percent. A deployment group that already runs a deployment is refused
+// with an error wrapping deploy.ErrLocked before anything is published
+// (CodeDeploy's DeploymentLimitExceededException says the same, later).
 func (c *CodeDeployDriver) Start(ctx context.Context, p *deploy.Plan) (*deploy.Deployment, error) {
+	if p == nil {
+		return nil, wrap("start", deploy.Target{}, "", deploy.Invalid("plan", "", "required"))
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, wrap("start", p.Request.Target, "", err)
+	}
 	det, ok := p.Detail.(*planDetail)
 	if !ok || det == nil || det.codeDeploy == nil {
-		return nil, c.fail("start", p.Request.Target, "", deploy.Invalid("plan", "", "not prepared by the lambda CodeDeploy driver"))
+		return nil, wrap("start", p.Request.Target, "", deploy.Invalid("plan", "", "not prepared by the lambda CodeDeploy driver"))
 	}
 	cp := det.codeDeploy
+	t := p.Request.Target
+	if t.Platform == "" {
+		t.Platform = Platform
+	}
+	if err := c.checkLock(ctx, t, cp); err != nil {
+		return nil, wrap("start", t, "", err)
+	}
 	to, published, err := startCommon(ctx, c.lambda, c.opts.Options, p, det)
 	if err != nil {
-		return nil, c.fail("start", p.Request.Target, "", err)
+		return nil, wrap("start", t, "", err)
+	}
+	now := c.opts.Clock.Now()
+	from := *p.From
+	if cp.localOnly {
+		return c.startLocal(t, p, det, from, to, now), nil
 	}
 	spec := AppSpec{Function: det.function, Alias: det.alias, CurrentVersion: det.from, TargetVersion: to.ID,
 		BeforeAllowTraffic: cp.before, AfterAllowTraffic: cp.after}
 	content, err := spec.JSON()
 	if err != nil {
-		return nil, c.fail("start", p.Request.Target, "", err)
+		return nil, wrap("start", t, "", err)
 	}
-	in := CreateDeploymentInput(cp.application, cp.group, cp.configName, content, p.Request.RollbackOn, cp.alarms, cp.ignoreAlarmErrors)
+	in := createDeploymentInput(cp.application, cp.group, cp.configName, content, p.Request.RollbackOn, cp.alarms, cp.ignoreAlarmErrors)
 	if p.Request.Comment != "" {
 		in.Description = aws.String(p.Request.Comment)
 	}
 	id, err := c.tracker.Create(ctx, in)
 	if err != nil {
-		return nil, c.fail("start", p.Request.Target, "", err)
+		return nil, wrap("start", t, "", err)
 	}
-	now := c.opts.Clock.Now()
-	from := *p.From
 	dd := &CodeDeployDetail{Detail: Detail{Function: det.function, Alias: det.alias, FromVersion: det.from, ToVersion: to.ID,
 		Published: published, CodeDeployID: id}, Application: cp.application, DeploymentGroup: cp.group, AppSpec: content}
 	if published {
 		dd.Source = det.src.label()
-	}
-	t := p.Request.Target
-	if t.Platform == "" {
-		t.Platform = PlatformName
 	}
 	deploy.NotifierFrom(ctx)(deploy.EventNote, "created CodeDeploy deployment "+id+" on "+cp.application+"/"+cp.group)
 	return &deploy.Deployment{ID: id, Target: t, From: &from, To: to, Strategy: p.Request.Strategy,
 		Status: deploy.StatusCreated, CreatedAt: now, UpdatedAt: now, RollbackOf: p.Request.RollbackOf, Detail: dd}, nil
 }
 
-// CreateDeploymentInput builds the CreateDeployment request for a Lambda
+// checkLock refuses a deployment while the group has a live one.
+func (c *CodeDeployDriver) checkLock(ctx context.Context, t deploy.Target, cp *codeDeployPlan) error {
+	out, err := c.cd.ListDeployments(ctx, &codedeploy.ListDeploymentsInput{ApplicationName: aws.String(cp.application),
+		DeploymentGroupName: aws.String(cp.group), IncludeOnlyStatuses: liveStatuses()})
+	if err != nil {
+		return platform.Wrap(Platform, "ListDeployments", t.String(), err)
+	}
+	if len(out.Deployments) > 0 {
+		return fmt.Errorf("%w: CodeDeploy deployment %s is still running on %s/%s; stop it or wait for it to end",
+			deploy.ErrLocked, out.Deployments[0], cp.application, cp.group)
+	}
+	return nil
+}
+
+// startLocal records a rollback that resetting the alias's weights
+// completed: it is Succeeded from the start.
+func (c *CodeDeployDriver) startLocal(t deploy.Target, p *deploy.Plan, det *planDetail, from, to deploy.Revision, now time.Time) *deploy.Deployment {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.seq++
+	id := fmt.Sprintf("lambda-reset-%s-%s-%d-%d", shortName(det.function), det.alias, now.UnixNano(), c.seq)
+	d := &deploy.Deployment{ID: id, Target: t, From: &from, To: to, Strategy: p.Request.Strategy,
+		Status: deploy.StatusInProgress, CreatedAt: now, UpdatedAt: now, RollbackOf: p.Request.RollbackOf,
+		Detail: &CodeDeployDetail{Detail: Detail{Function: det.function, Alias: det.alias, FromVersion: det.from, ToVersion: to.ID}}}
+	done := d.Clone()
+	done.Status, done.Percent, done.EndedAt = deploy.StatusSucceeded, 100, now
+	done.Reason = "the alias's weights were removed; version " + to.ID + " serves all traffic"
+	c.local[id] = done
+	return d
+}
+
+// createDeploymentInput builds the CreateDeployment request for a Lambda
 // AppSpec: the content with its SHA-256, the deployment configuration, the
 // auto-rollback override from rollbackOn (disabled when empty) and, when
 // alarms are named, the alarm override.
-func CreateDeploymentInput(application, group, configName, appspec string, rollbackOn deploy.RollbackOn, alarms []string, ignoreAlarmErrors bool) *codedeploy.CreateDeploymentInput {
+func createDeploymentInput(application, group, configName, appspec string, rollbackOn deploy.RollbackOn, alarms []string, ignoreAlarmErrors bool) *codedeploy.CreateDeploymentInput {
 	in := &codedeploy.CreateDeploymentInput{
 		ApplicationName:     aws.String(application),
 		DeploymentGroupName: aws.String(group),
 		Revision: &cdtypes.RevisionLocation{RevisionType: cdtypes.RevisionLocationTypeAppSpecContent,
-			AppSpecContent: &cdtypes.AppSpecContent{Content: aws.String(appspec), Sha256: aws.String(Sha256(appspec))}},
+			AppSpecContent: &cdtypes.AppSpecContent{Content: aws.String(appspec), Sha256: aws.String(sha256Hex(appspec))}},
 		AutoRollbackConfiguration: &cdtypes.AutoRollbackConfiguration{Enabled: len(rollbackOn.Events()) > 0},
 	}
 	if configName != "" {
@@ -269,69 +367,111 @@ func CreateDeploymentInput(application, group, configName, appspec string, rollb
 }
 
 // Status reads the CodeDeploy deployment through platform.CodeDeploy: a
-// deployment CodeDeploy rolled back is StatusRolledBack. An unknown ID
-// wraps deploy.ErrNotFound. It changes nothing.
+// deployment CodeDeploy rolled back is StatusRolledBack, one stopped
+// without rollback StatusStopped with the share CodeDeploy had shifted.
+// An unknown ID wraps deploy.ErrNotFound. It changes nothing and never
+// modifies d.
 func (c *CodeDeployDriver) Status(ctx context.Context, d *deploy.Deployment) (*deploy.Deployment, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, wrap("status", targetOf(d), idOf(d), err)
+	}
 	if d == nil || d.ID == "" {
-		return nil, c.fail("status", targetOf(d), "", deploy.Invalid("deployment", "", "required"))
+		return nil, wrap("status", targetOf(d), "", deploy.Invalid("deployment", "", "required"))
+	}
+	c.mu.Lock()
+	local := c.local[d.ID].Clone()
+	c.mu.Unlock()
+	if local != nil {
+		return local, nil
 	}
 	s, err := c.tracker.Status(ctx, d.ID)
 	if err != nil {
-		return nil, c.fail("status", d.Target, d.ID, err)
+		return nil, wrap("status", d.Target, d.ID, err)
 	}
-	out := s.Apply(d)
-	if det := codeDeployDetail(d); det != nil && s.Status == deploy.StatusSucceeded {
-		out.Percent = 100
-	}
-	return out, nil
+	return s.Apply(d), nil
 }
 
-func codeDeployDetail(d *deploy.Deployment) *CodeDeployDetail {
-	if d == nil {
-		return nil
-	}
-	det, _ := d.Detail.(*CodeDeployDetail)
-	return det
-}
-
-// Stop stops the CodeDeploy deployment, with auto-rollback when o.Rollback
-// is set (CodeDeploy then returns the alias to the old version itself).
-// Outcomes are CodeDeploy's: Succeeded, Pending, or an error wrapping
-// deploy.ErrCannotStop.
+// Stop stops a live CodeDeploy deployment, with auto-rollback when
+// o.Rollback is set (CodeDeploy then returns the alias to the old version
+// itself, and Status ends RolledBack); without it CodeDeploy leaves the
+// alias where it is and Status ends Stopped. Outcomes are CodeDeploy's:
+// Succeeded, Pending, or an error wrapping deploy.ErrCannotStop.
+//
+// A deployment that has ended is not sent to CodeDeploy (which refuses to
+// stop a completed deployment): StopSucceeded for one that ended
+// RolledBack, or Stopped or Failed when no rollback is asked; an error
+// wrapping deploy.ErrCannotStop for one that Succeeded, and for a rollback
+// of one that ended Stopped or Failed (an ended deployment is reversed by
+// a new one, deploy.Engine.Rollback).
 func (c *CodeDeployDriver) Stop(ctx context.Context, d *deploy.Deployment, o deploy.StopOptions) (deploy.StopOutcome, error) {
+	if err := ctx.Err(); err != nil {
+		return "", wrap("stop", targetOf(d), idOf(d), err)
+	}
 	if d == nil || d.ID == "" {
-		return "", c.fail("stop", targetOf(d), "", deploy.Invalid("deployment", "", "required"))
+		return "", wrap("stop", targetOf(d), "", deploy.Invalid("deployment", "", "required"))
+	}
+	c.mu.Lock()
+	local := c.local[d.ID].Clone()
+	c.mu.Unlock()
+	st := local
+	if st == nil {
+		s, err := c.ended.Status(ctx, d.ID)
+		if err != nil {
+			return "", wrap("stop", d.Target, d.ID, err)
+		}
+		st = s.Apply(d)
+	}
+	switch st.Status {
+	case deploy.StatusRolledBack:
+		return deploy.StopSucceeded, nil
+	case deploy.StatusSucceeded:
+		return "", wrap("stop", d.Target, d.ID, fmt.Errorf("%w: the deployment succeeded; "+
+			"roll it back with a new deployment (Engine.Rollback)", deploy.ErrCannotStop))
+	case deploy.StatusStopped, deploy.StatusFailed:
+		if !o.Rollback {
+			return deploy.StopSucceeded, nil
+		}
+		return "", wrap("stop", d.Target, d.ID, fmt.Errorf("%w: the deployment already ended %s; "+
+			"roll it back with a new deployment (Engine.Rollback)", deploy.ErrCannotStop, st.Status))
 	}
 	out, err := c.tracker.Stop(ctx, d.ID, o.Rollback)
 	if err != nil {
-		return "", c.fail("stop", d.Target, d.ID, err)
+		return "", wrap("stop", d.Target, d.ID, err)
 	}
 	return out, nil
 }
 
 // History lists the deployment group's deployments, newest first, as
 // Lambda versions: each entry's Revision is the AppSpec's TargetVersion.
-// The entry marked Current is the newest one for the version the alias runs
-// alone now (read with GetAlias); when no deployment put it there, an entry
-// for it (StatusSucceeded, no deployment ID) leads the list. The target
-// must name its deployment group (Attrs "codedeploy") unless the driver's
+// The entry marked Current is the newest succeeded one for the version the
+// alias runs (its primary version while it is weighted; read with
+// GetAlias); when no deployment put it there, an entry for it
+// (StatusSucceeded, no deployment ID) leads the list. The version the
+// oldest deployment started from is listed as succeeded. The target must
+// name its deployment group (Attrs "codedeploy") unless the driver's
 // options do.
 func (c *CodeDeployDriver) History(ctx context.Context, t deploy.Target) ([]deploy.HistoryEntry, error) {
+	if t.Platform == "" {
+		t.Platform = Platform
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, wrap("history", t, "", err)
+	}
 	fn, alias, err := ParseTarget(t)
 	if err != nil {
-		return nil, c.fail("history", t, "", err)
-	}
-	a, err := getAlias(ctx, c.lambda, fn, alias)
-	if err != nil {
-		return nil, c.fail("history", t, "", err)
+		return nil, wrap("history", t, "", err)
 	}
 	app, grp, err := c.group(t, DeployOptions{})
 	if err != nil {
-		return nil, c.fail("history", t, "", err)
+		return nil, wrap("history", t, "", err)
+	}
+	a, err := getAlias(ctx, c.lambda, fn, alias)
+	if err != nil {
+		return nil, wrap("history", t, "", err)
 	}
 	h, err := c.tracker.History(ctx, app, grp)
 	if err != nil {
-		return nil, c.fail("history", t, "", err)
+		return nil, wrap("history", t, "", err)
 	}
 	out := make([]deploy.HistoryEntry, 0, len(h)+1)
 	oldest := ""
@@ -341,7 +481,6 @@ func (c *CodeDeployDriver) History(ctx context.Context, t deploy.Target) ([]depl
 			e.Revision = deploy.Revision{ID: spec.TargetVersion, Label: shortName(fn) + ":" + spec.TargetVersion,
 				Source: e.Revision.ID, Attrs: map[string]string{"function": fn, "appspec": e.Revision.ID}}
 		}
-		e.Current = false
 		out = append(out, e)
 	}
 	// The version the oldest deployment started from ran successfully
@@ -350,16 +489,5 @@ func (c *CodeDeployDriver) History(ctx context.Context, t deploy.Target) ([]depl
 		out = append(out, deploy.HistoryEntry{Revision: deploy.Revision{ID: oldest, Label: shortName(fn) + ":" + oldest,
 			Attrs: map[string]string{"function": fn}}, Status: deploy.StatusSucceeded})
 	}
-	if !a.Single() {
-		return out, nil
-	}
-	for i := range out {
-		if out[i].Revision.ID == a.Version && out[i].Status == deploy.StatusSucceeded {
-			out[i].Current = true
-			return out, nil
-		}
-	}
-	cur := deploy.HistoryEntry{Revision: deploy.Revision{ID: a.Version, Label: shortName(fn) + ":" + a.Version,
-		Attrs: map[string]string{"function": fn}}, Status: deploy.StatusSucceeded, Current: true}
-	return append([]deploy.HistoryEntry{cur}, out...), nil
+	return markCurrent(out, fn, a), nil
 }

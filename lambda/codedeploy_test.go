@@ -52,7 +52,7 @@ func newCDEnv(t *testing.T) *cdEnv {
 		Current: &cdtypes.RevisionLocation{RevisionType: cdtypes.RevisionLocationTypeAppSpecContent,
 			AppSpecContent: &cdtypes.AppSpecContent{Content: aws.String(seed), Sha256: aws.String(lambda.Sha256(seed))}}})
 	glue := newCDGlue(cd, fakePointer(lf), false)
-	drv := lambda.NewCodeDeploy(lf, glue, lambda.CodeDeployOptions{Options: lambda.Options{Clock: clk}, Application: "app", DeploymentGroup: "app-live"})
+	drv := lambda.NewCodeDeploy(lf, glue, lambda.CodeDeployOptions{Options: lambda.Options{Clock: clk}, CodeDeployApplication: "app", CodeDeployDeploymentGroup: "app-live"})
 	return &cdEnv{lf: lf, cd: cd, glue: glue, clock: clk, drv: drv, eng: deploy.New(drv, deploy.Options{Clock: clk}), tgt: lambda.Target("app", "live")}
 }
 
@@ -61,10 +61,20 @@ func (e *cdEnv) mutations() int { return e.lf.Mutations() + e.cd.Mutations() }
 func TestCodeDeployConformance(t *testing.T) {
 	deploytest.Run(t, func(t *testing.T) *deploytest.Harness {
 		e := newCDEnv(t)
+		e.glue.weights = true
 		return &deploytest.Harness{
 			Driver: e.drv, Clock: e.clock, Target: e.tgt, MissingTarget: lambda.Target("app", "missing"),
-			Mutations: e.mutations,
-			FailNext:  func(t *testing.T) { e.cd.FailNext("AfterAllowTraffic", "") },
+			MissingRevision: deploy.Revision{ID: "999"},
+			Mutations:       e.mutations,
+			Timeout:         20 * time.Second,
+			Serving: func(t *testing.T) map[string]float64 {
+				e.glue.Sync("app", "app-live")
+				if err := e.glue.Err(); err != nil {
+					t.Errorf("moving the alias: %v", err)
+				}
+				return aliasServing(t, e.lf)
+			},
+			FailNext: func(t *testing.T) { e.cd.FailNext("AfterAllowTraffic", "") },
 			Request: func(t *testing.T) deploy.Request {
 				e.n++
 				v := e.lf.Publish("app", []byte(strings.Repeat("x", e.n)))
@@ -158,7 +168,7 @@ func TestCodeDeployRefusals(t *testing.T) {
 		},
 		"latest":       func(r *deploy.Request) { r.Revision.ID = "$LATEST" },
 		"same version": func(r *deploy.Request) { r.Revision.ID = "1" },
-		"no group":     func(r *deploy.Request) { r.Options = &lambda.DeployOptions{Application: "app"} },
+		"no group":     func(r *deploy.Request) { r.Options = &lambda.DeployOptions{CodeDeployApplication: "app"} },
 		"hook on shift": func(r *deploy.Request) {
 			r.Gates = []deploy.Gate{lambda.HookFunction(nil, "f", deploy.PhaseShift, lambda.HookOptions{})}
 		},

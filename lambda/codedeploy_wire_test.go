@@ -309,7 +309,7 @@ func newCDWire(t *testing.T, ls *lambdaSide) *cdWire {
 	})
 
 	drv := lambda.NewCodeDeploy(ls.client, cd, lambda.CodeDeployOptions{Options: lambda.Options{Clock: clk},
-		Application: "app", DeploymentGroup: "app-live"})
+		CodeDeployApplication: "app", CodeDeployDeploymentGroup: "app-live"})
 	events := &eventLog{}
 	t.Cleanup(func() {
 		if err := glue.Err(); err != nil {
@@ -317,7 +317,11 @@ func newCDWire(t *testing.T, ls *lambdaSide) *cdWire {
 		}
 	})
 	return &cdWire{lambda: ls, fake: fake, glue: glue, cdCalls: cdCalls,
-		eng: deploy.New(drv, deploy.Options{Clock: clk, OnEvent: events.add}), events: events, tgt: lambda.Target("app", "live")}
+		// A CodeDeploy stop stays pending while the running lifecycle event
+		// lasts, which is the whole 5-minute bake of the canary these tests
+		// deploy: give the engine's cleanup more than that.
+		eng:    deploy.New(drv, deploy.Options{Clock: clk, OnEvent: events.add, CleanupTimeout: 15 * time.Minute}),
+		events: events, tgt: lambda.Target("app", "live")}
 }
 
 // request deploys a new package (published as version 3) with the canary

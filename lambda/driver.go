@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"strconv"
 	"sync"
@@ -14,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
 	"github.com/switchyard/switchyard/deploy"
+	"github.com/switchyard/switchyard/platform"
 )
 
 // Detail is the Lambda-specific part of a deployment (Deployment.Detail).
@@ -37,6 +39,7 @@ type Detail struct {
 type planDetail struct {
 	function, alias string
 	from            string
+	aliasRev        string // the alias's RevisionId when prepared
 	src             source
 	config          *FunctionConfig
 	resetWeights    bool
@@ -49,19 +52,21 @@ type planDetail struct {
 // step as the engine asks (deploy.ModeEngine). It implements deploy.Driver,
 // deploy.Shifter, deploy.Stopper and deploy.Historian, and is safe for
 // concurrent use. Deployments live in the driver's memory: Status, Shift
-// and Stop know only the deployments this Driver started.
+// and Stop know only the deployments this Driver started, and Start
+// refuses a second live deployment to an alias while this Driver runs one.
 type Driver struct {
 	client Client
 	opts   Options
 
-	mu   sync.Mutex
-	deps map[string]*record
-	seq  int
+	mu       sync.Mutex
+	deps     map[string]*record
+	starting map[string]bool // aliases ("function:alias") with a Start under way
+	seq      int
 }
 
 // record is a deployment this driver started.
 type record struct {
-	mu  sync.Mutex // serializes Shift and Stop on one deployment
+	mu  sync.Mutex // serializes Shift, Stop and Status on one deployment
 	d   *deploy.Deployment
 	det *Detail
 }
@@ -73,19 +78,29 @@ var (
 	_ deploy.Historian = (*Driver)(nil)
 )
 
-// New returns a client-driven Driver over client. opts may be the zero value.
-func New(client Client, opts Options) *Driver {
-	return &Driver{client: client, opts: opts.withDefaults(), deps: map[string]*record{}}
+// New returns a client-driven Driver over client (*lambda.Client from
+// aws-sdk-go-v2, or lambdafake.Client). o may be the zero value.
+func New(client Client, o Options) *Driver {
+	return &Driver{client: client, opts: o.withDefaults(), deps: map[string]*record{}, starting: map[string]bool{}}
+}
+
+// NewFromConfig returns a client-driven Driver over the Lambda client made
+// from cfg.
+func NewFromConfig(cfg aws.Config, o Options) *Driver {
+	return New(awslambda.NewFromConfig(cfg), o)
 }
 
 // Platform returns "lambda".
-func (d *Driver) Platform() string { return PlatformName }
+func (d *Driver) Platform() string { return Platform }
 
-func (d *Driver) fail(op string, t deploy.Target, id string, err error) error {
+// wrap returns err as a *deploy.Error of this platform (platform.Wrap): the
+// deploy sentinel of its class is added and the SDK error stays reachable
+// with errors.As. An err that already is a *deploy.Error is returned as is.
+func wrap(op string, t deploy.Target, id string, err error) error {
 	if t.Platform == "" {
-		t.Platform = PlatformName
+		t.Platform = Platform
 	}
-	return &deploy.Error{Platform: PlatformName, Op: op, Target: t.String(), DeploymentID: id, Err: err}
+	return platform.WrapDeployment(Platform, op, t.String(), id, err)
 }
 
 // AliasState is where an alias points.
@@ -103,38 +118,55 @@ type AliasState struct {
 // Single reports whether the alias points at one version with no weights.
 func (a AliasState) Single() bool { return len(a.Weights) == 0 }
 
+// String describes the alias: "version 3", or "version 3 + version 4 at 0.1".
 func (a AliasState) String() string {
-	if a.Single() {
-		return "version " + a.Version
-	}
 	s := "version " + a.Version
-	for v, w := range a.Weights {
-		s += fmt.Sprintf(" + version %s at %s", v, strconv.FormatFloat(w, 'f', -1, 64))
+	for _, v := range slices.Sorted(maps.Keys(a.Weights)) {
+		s += fmt.Sprintf(" + version %s at %s", v, strconv.FormatFloat(a.Weights[v], 'f', -1, 64))
 	}
 	return s
 }
 
+// share is the percentage of the alias's traffic that version gets.
+func (a AliasState) share(version string) float64 {
+	if a.Version == version {
+		rest := 0.0
+		for v, w := range a.Weights {
+			if v != version {
+				rest += w
+			}
+		}
+		return clampPercent(100 - rest*100)
+	}
+	return clampPercent(a.Weights[version] * 100)
+}
+
+func clampPercent(p float64) float64 { return max(0, min(100, math.Round(p*1e6)/1e6)) }
+
 // Alias reads where the target's alias points. It changes nothing. A
 // missing function or alias gives an error wrapping deploy.ErrNotFound.
 func (d *Driver) Alias(ctx context.Context, t deploy.Target) (AliasState, error) {
+	if err := ctx.Err(); err != nil {
+		return AliasState{}, wrap("alias", t, "", err)
+	}
 	fn, alias, err := ParseTarget(t)
 	if err != nil {
-		return AliasState{}, d.fail("alias", t, "", err)
+		return AliasState{}, wrap("alias", t, "", err)
 	}
 	a, err := getAlias(ctx, d.client, fn, alias)
 	if err != nil {
-		return AliasState{}, d.fail("GetAlias", t, "", err)
+		return AliasState{}, wrap("alias", t, "", err)
 	}
 	return a, nil
 }
 
+// getAlias reads an alias. Its errors are *deploy.Error values made by
+// platform.Wrap (a missing function or alias wraps deploy.ErrNotFound).
 func getAlias(ctx context.Context, c Client, fn, alias string) (AliasState, error) {
 	out, err := c.GetAlias(ctx, &awslambda.GetAliasInput{FunctionName: aws.String(fn), Name: aws.String(alias)})
 	if err != nil {
-		if isNotFound(err) {
-			return AliasState{}, notFound("alias "+alias+" of "+fn, err)
-		}
-		return AliasState{}, err
+		return AliasState{}, platform.Wrap(Platform, "GetAlias", Target(fn, alias).String(),
+			fmt.Errorf("alias %s of %s: %w", alias, fn, err))
 	}
 	a := AliasState{Function: fn, Alias: alias, Version: aws.ToString(out.FunctionVersion), RevisionID: aws.ToString(out.RevisionId)}
 	if out.RoutingConfig != nil && len(out.RoutingConfig.AdditionalVersionWeights) > 0 {
@@ -148,35 +180,53 @@ func getAlias(ctx context.Context, c Client, fn, alias string) (AliasState, erro
 // (GetAlias, GetFunctionConfiguration). Refused, with no call at all when
 // the input alone shows it: $LATEST as either version, the target equal to
 // the current version (including a zip whose code the current version
-// already runs), an alias already weighted (*WeightedAliasError, unless
-// ResetWeights), a missing function, alias or version (deploy.ErrNotFound),
-// an invalid strategy.
+// already runs) unless the request is a rollback, an alias already
+// weighted (*WeightedAliasError, unless ResetWeights or a rollback), a
+// missing function, alias or version (deploy.ErrNotFound), a strategy
+// Lambda cannot carry out (deploy.UnsupportedStrategy).
+//
+// When the request publishes new code, the plan's To has no ID (the
+// version number is known once published): its Label is
+// "function:(new version)" and its Source the code's origin.
 func (d *Driver) Prepare(ctx context.Context, req deploy.Request) (*deploy.Plan, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, wrap("prepare", req.Target, "", err)
+	}
 	p, err := prepare(ctx, d.client, req)
 	if err != nil {
-		return nil, d.fail("prepare", req.Target, "", err)
+		return nil, wrap("prepare", req.Target, "", err)
 	}
 	p.Mode = deploy.ModeEngine
 	return p, nil
 }
 
-// prepare is shared by both drivers.
+// checkStrategy refuses, before any call, a strategy no Lambda deployment
+// can carry out.
+func checkStrategy(s deploy.Strategy) error {
+	if s.MinHealthy != nil {
+		return deploy.UnsupportedStrategy(Platform, s,
+			"keep a minimum of healthy hosts: a Lambda deployment shifts an alias's traffic between two versions")
+	}
+	return s.Validate()
+}
+
+// prepare is shared by both drivers. Its request has its target's
+// Platform and its strategy's default filled in.
 func prepare(ctx context.Context, c Client, req deploy.Request) (*deploy.Plan, error) {
 	if req.Target.Platform == "" {
-		req.Target.Platform = PlatformName
+		req.Target.Platform = Platform
 	}
 	fn, alias, err := ParseTarget(req.Target)
 	if err != nil {
 		return nil, err
 	}
 	if len(req.Strategy.Steps) == 0 {
+		mh := req.Strategy.MinHealthy
 		req.Strategy = deploy.AllAtOnce()
+		req.Strategy.MinHealthy = mh
 	}
-	if err := req.Strategy.Validate(); err != nil {
+	if err := checkStrategy(req.Strategy); err != nil {
 		return nil, err
-	}
-	if req.Strategy.MinHealthy != nil {
-		return nil, deploy.Invalid("strategy.minHealthy", req.Strategy.MinHealthy.String(), "Lambda deployments shift traffic; minimum healthy hosts do not apply")
 	}
 	o, err := deployOptions(req.Options)
 	if err != nil {
@@ -195,6 +245,9 @@ func prepare(ctx context.Context, c Client, req deploy.Request) (*deploy.Plan, e
 	}
 	if cfg != nil && cfg.FunctionName != nil && *cfg.FunctionName != fn && !hasSuffixName(fn, *cfg.FunctionName) {
 		return nil, deploy.Invalid("config.FunctionName", *cfg.FunctionName, "does not match the target function "+fn)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 
 	a, err := getAlias(ctx, c, fn, alias)
@@ -224,8 +277,8 @@ func prepare(ctx context.Context, c Client, req deploy.Request) (*deploy.Plan, e
 	}
 	plan.From = versionRevision(fn, fromCfg)
 
-	det := &planDetail{function: fn, alias: alias, from: a.Version, src: src, config: cfg,
-		resetWeights: (o.ResetWeights || rollback) && !a.Single(), description: o.Description}
+	det := &planDetail{function: fn, alias: alias, from: a.Version, aliasRev: a.RevisionID, src: src, config: cfg,
+		resetWeights: (o.ResetWeights || rollback) && !a.Single(), description: req.Comment}
 	switch src.kind {
 	case sourceVersion:
 		if src.version == a.Version && !rollback {
@@ -284,13 +337,11 @@ func orNew(v string) string {
 func getConfig(ctx context.Context, c Client, fn, qualifier string) (*awslambda.GetFunctionConfigurationOutput, error) {
 	out, err := c.GetFunctionConfiguration(ctx, &awslambda.GetFunctionConfigurationInput{FunctionName: aws.String(fn), Qualifier: aws.String(qualifier)})
 	if err != nil {
-		if isNotFound(err) {
-			if qualifier == latest {
-				return nil, notFound("function "+fn, err)
-			}
-			return nil, notFound("version "+qualifier+" of "+fn, err)
+		what := "version " + qualifier + " of " + fn
+		if qualifier == latest {
+			what = "function " + fn
 		}
-		return nil, err
+		return nil, platform.Wrap(Platform, "GetFunctionConfiguration", Platform+":"+fn, fmt.Errorf("%s: %w", what, err))
 	}
 	return out, nil
 }
@@ -397,29 +448,47 @@ func sortedKeys(a, b map[string]string) []string {
 // Start publishes the new version if the plan has one to publish (waiting
 // for LastUpdateStatus Successful before and after each update, retrying
 // ResourceConflictException), first removing the alias's weights if the
-// plan says ResetWeights, and returns the deployment InProgress at 0
-// percent: the alias still points at the old version alone.
+// plan says ResetWeights (or is a rollback of a weighted alias), and
+// returns the deployment InProgress at 0 percent: the alias still points
+// at the old version alone.
+//
+// While this Driver has a live deployment to the same alias, Start refuses
+// another with an error wrapping deploy.ErrLocked, before any call; a
+// rollback of that deployment (Request.RollbackOf naming it) is accepted
+// and ends it.
 func (d *Driver) Start(ctx context.Context, p *deploy.Plan) (*deploy.Deployment, error) {
-	det, ok := p.Detail.(*planDetail)
-	if !ok || det == nil {
-		return nil, d.fail("start", p.Request.Target, "", deploy.Invalid("plan", "", "not prepared by the lambda driver"))
+	if p == nil {
+		return nil, wrap("start", deploy.Target{}, "", deploy.Invalid("plan", "", "required"))
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, wrap("start", p.Request.Target, "", err)
+	}
+	det, ok := p.Detail.(*planDetail)
+	if !ok || det == nil || det.codeDeploy != nil {
+		return nil, wrap("start", p.Request.Target, "", deploy.Invalid("plan", "", "not prepared by the lambda driver"))
+	}
+	key := det.function + ":" + det.alias
+	superseded, err := d.reserve(key, p.Request.RollbackOf)
+	if err != nil {
+		return nil, wrap("start", p.Request.Target, "", err)
+	}
+	defer func() {
+		d.mu.Lock()
+		delete(d.starting, key)
+		d.mu.Unlock()
+	}()
 	to, published, err := startCommon(ctx, d.client, d.opts, p, det)
 	if err != nil {
-		return nil, d.fail("start", p.Request.Target, "", err)
+		return nil, wrap("start", p.Request.Target, "", err)
 	}
 	now := d.opts.Clock.Now()
-	d.mu.Lock()
-	d.seq++
-	id := fmt.Sprintf("lambda-%s-%s-%d-%d", shortName(det.function), det.alias, now.UnixNano(), d.seq)
-	d.mu.Unlock()
 	from := *p.From
 	dep := &deploy.Deployment{
-		ID: id, Target: p.Request.Target, From: &from, To: to, Strategy: p.Request.Strategy,
+		Target: p.Request.Target, From: &from, To: to, Strategy: p.Request.Strategy,
 		Status: deploy.StatusInProgress, CreatedAt: now, UpdatedAt: now, RollbackOf: p.Request.RollbackOf,
 	}
 	if dep.Target.Platform == "" {
-		dep.Target.Platform = PlatformName
+		dep.Target.Platform = Platform
 	}
 	rd := &Detail{Function: det.function, Alias: det.alias, FromVersion: det.from, ToVersion: to.ID, Published: published}
 	if published {
@@ -428,11 +497,51 @@ func (d *Driver) Start(ctx context.Context, p *deploy.Plan) (*deploy.Deployment,
 	dep.Detail = rd
 	rec := &record{d: dep, det: rd}
 	d.mu.Lock()
-	d.deps[id] = rec
+	d.seq++
+	dep.ID = fmt.Sprintf("lambda-%s-%s-%d-%d", shortName(det.function), det.alias, now.UnixNano(), d.seq)
+	d.deps[dep.ID] = rec
 	d.mu.Unlock()
+	if superseded != nil {
+		superseded.mu.Lock()
+		if !superseded.d.Status.Terminal() {
+			superseded.d.Status = deploy.StatusFailed
+			superseded.d.Reason = "rolled back by " + dep.ID
+			superseded.d.RolledBackBy = dep.ID
+			superseded.d.UpdatedAt, superseded.d.EndedAt = now, now
+			d.record(ctx, superseded)
+		}
+		superseded.mu.Unlock()
+	}
 	d.seedHistory(ctx, rec)
 	d.record(ctx, rec)
 	return dep.Clone(), nil
+}
+
+// reserve claims alias key for a Start. It refuses (deploy.ErrLocked) when
+// another Start for the alias is under way, or when a deployment this
+// driver started to it is live and rollbackOf does not name it; it returns
+// the live deployment a rollback supersedes.
+func (d *Driver) reserve(key, rollbackOf string) (*record, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.starting[key] {
+		return nil, fmt.Errorf("%w: another deployment to alias %s is starting", deploy.ErrLocked, key)
+	}
+	var superseded *record
+	for id, rec := range d.deps {
+		rec.mu.Lock()
+		live := rec.det.Function+":"+rec.det.Alias == key && !rec.d.Status.Terminal()
+		rec.mu.Unlock()
+		if !live {
+			continue
+		}
+		if id != rollbackOf {
+			return nil, fmt.Errorf("%w: deployment %s to alias %s is still running; stop it or wait for it to end", deploy.ErrLocked, id, key)
+		}
+		superseded = rec
+	}
+	d.starting[key] = true
+	return superseded, nil
 }
 
 // startCommon publishes the version to deploy (or resolves the existing
@@ -442,13 +551,14 @@ func startCommon(ctx context.Context, c Client, o Options, p *deploy.Plan, det *
 		return deploy.Revision{}, false, deploy.Invalid("plan.from", "", "missing")
 	}
 	if det.resetWeights {
-		err := retryConflict(ctx, o, func() error {
+		err := retryConflict(ctx, o, "UpdateAlias", func() error {
 			_, err := c.UpdateAlias(ctx, &awslambda.UpdateAliasInput{FunctionName: aws.String(det.function), Name: aws.String(det.alias),
-				FunctionVersion: aws.String(det.from), RoutingConfig: noWeights()})
+				FunctionVersion: aws.String(det.from), RoutingConfig: noWeights(), RevisionId: optString(det.aliasRev)})
 			return err
 		})
 		if err != nil {
-			return deploy.Revision{}, false, fmt.Errorf("reset alias weights: %w", err)
+			return deploy.Revision{}, false, platform.Wrap(Platform, "UpdateAlias", Target(det.function, det.alias).String(),
+				fmt.Errorf("reset alias weights: %w", err))
 		}
 		deploy.NotifierFrom(ctx)(deploy.EventNote, "removed the alias's weights: "+det.alias+" now runs version "+det.from+" alone")
 	}
@@ -488,12 +598,12 @@ func publish(ctx context.Context, c Client, o Options, det *planDetail) (string,
 	}
 	if det.config != nil {
 		in := configInput(fn, det.config)
-		err := retryConflict(ctx, o, func() error {
+		err := retryConflict(ctx, o, "UpdateFunctionConfiguration", func() error {
 			_, err := c.UpdateFunctionConfiguration(ctx, in)
 			return err
 		})
 		if err != nil {
-			return "", fmt.Errorf("UpdateFunctionConfiguration: %w", err)
+			return "", platform.Wrap(Platform, "UpdateFunctionConfiguration", Platform+":"+fn, err)
 		}
 		if err := waitUpdated(ctx, c, o, fn); err != nil {
 			return "", err
@@ -512,13 +622,13 @@ func publish(ctx context.Context, c Client, o Options, det *planDetail) (string,
 		in.ImageUri = aws.String(det.src.image)
 	}
 	var out *awslambda.UpdateFunctionCodeOutput
-	err := retryConflict(ctx, o, func() error {
+	err := retryConflict(ctx, o, "UpdateFunctionCode", func() error {
 		var err error
 		out, err = c.UpdateFunctionCode(ctx, in)
 		return err
 	})
 	if err != nil {
-		return "", fmt.Errorf("UpdateFunctionCode: %w", err)
+		return "", platform.Wrap(Platform, "UpdateFunctionCode", Platform+":"+fn, err)
 	}
 	if err := waitUpdated(ctx, c, o, fn); err != nil {
 		return "", err
@@ -527,13 +637,13 @@ func publish(ctx context.Context, c Client, o Options, det *planDetail) (string,
 	if v == "" || v == latest {
 		// Publish was not honoured (some emulators): publish explicitly.
 		var pv *awslambda.PublishVersionOutput
-		err := retryConflict(ctx, o, func() error {
+		err := retryConflict(ctx, o, "PublishVersion", func() error {
 			var err error
 			pv, err = c.PublishVersion(ctx, &awslambda.PublishVersionInput{FunctionName: aws.String(fn), Description: optString(det.description)})
 			return err
 		})
 		if err != nil {
-			return "", fmt.Errorf("PublishVersion: %w", err)
+			return "", platform.Wrap(Platform, "PublishVersion", Platform+":"+fn, err)
 		}
 		v = aws.ToString(pv.Version)
 	}
@@ -593,12 +703,14 @@ func waitUpdated(ctx context.Context, c Client, o Options, fn string) error {
 	}
 }
 
-// retryConflict calls f until it does not fail with
-// ResourceConflictException, backing off on the clock.
-func retryConflict(ctx context.Context, o Options, f func() error) error {
+// retryConflict calls f, the AWS call op, until it does not fail with
+// ResourceConflictException, backing off on the clock. Each attempt is
+// logged at debug level.
+func retryConflict(ctx context.Context, o Options, op string, f func() error) error {
 	delay := o.ConflictBackoff
 	for attempt := 0; ; attempt++ {
 		err := f()
+		o.Logger.DebugContext(ctx, "lambda call", "op", op, "attempt", attempt+1, "err", err)
 		if err == nil || !isConflict(err) || attempt >= o.ConflictRetries {
 			return err
 		}

@@ -161,20 +161,35 @@ func TestAlarmMidCanaryRollsBack(t *testing.T) {
 	}
 }
 
-// Without a rollback policy a failed deployment still leaves the alias on
-// one version.
-func TestFailureWithoutRollbackLeavesOneVersion(t *testing.T) {
+// Without a rollback policy a failed deployment leaves the alias where it
+// was: weighted, and locked until a rollback repairs it.
+func TestFailureWithoutRollbackLeavesAliasWeighted(t *testing.T) {
 	e := newEnv(t)
+	ctx := context.Background()
 	alarm := deploytest.NewAlarm("errors")
 	alarm.FireAt(30)
 	req := e.versionRequest("2", mustStrategy(t, "linear:10:1m"))
 	req.Gates = []deploy.Gate{alarm}
-	d, err := e.eng.Deploy(context.Background(), req)
+	d, err := e.eng.Deploy(ctx, req)
 	if !errors.Is(err, deploy.ErrFailed) {
 		t.Fatalf("err = %v", err)
 	}
 	if d.Status != deploy.StatusFailed {
 		t.Fatalf("status %s", d.Status)
+	}
+	if v, w := e.fake.Alias("app", "live"); v != "1" || w["2"] != 0.3 {
+		t.Fatalf("alias = %s %v, want 1 with 2 at 0.3", v, w)
+	}
+	// The next deployment is refused, naming the repair.
+	_, err = e.eng.Deploy(ctx, e.versionRequest("3", deploy.AllAtOnce()))
+	var we *lambda.WeightedAliasError
+	if !errors.As(err, &we) || !errors.Is(err, deploy.ErrLocked) || !strings.Contains(err.Error(), "Engine.Rollback") {
+		t.Fatalf("second deploy: %v, want a WeightedAliasError naming Engine.Rollback", err)
+	}
+	// The rollback of the failed deployment is the repair.
+	rb, err := e.eng.Deploy(ctx, deploy.Request{Target: e.tgt, Revision: deploy.Revision{ID: "1"}, RollbackOf: d.ID})
+	if err != nil || rb.Status != deploy.StatusSucceeded {
+		t.Fatalf("rollback = %+v, %v", rb, err)
 	}
 	if v, w := e.fake.Alias("app", "live"); v != "1" || w != nil {
 		t.Fatalf("alias = %s %v, want 1 alone", v, w)
@@ -426,8 +441,9 @@ func TestShiftRefusesAliasChangedByOthers(t *testing.T) {
 }
 
 // Cancelling the context while Shift waits out a conflict backoff returns
-// the alias to the old version alone before Shift returns.
-func TestCancelMidShiftRestoresAlias(t *testing.T) {
+// at once with the context's error and leaves the alias as it was before
+// the call; the engine's follow-up stop with rollback then restores it.
+func TestCancelMidShiftLeavesAliasAsItWas(t *testing.T) {
 	f := lambdafake.New()
 	f.AddFunction("app", 3)
 	f.AddAlias("app", "live", "1", nil)
@@ -457,14 +473,13 @@ func TestCancelMidShiftRestoresAlias(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
-	if v, w := f.Alias("app", "live"); v != "1" || w != nil {
-		t.Fatalf("alias = %s %v, want 1 alone", v, w)
+	if v, w := f.Alias("app", "live"); v != "1" || w["2"] != 0.1 {
+		t.Fatalf("alias = %s %v, want 1 with 2 at 0.1", v, w)
 	}
 	st, err := drv.Status(ctx, d)
-	if err != nil || st.Status != deploy.StatusStopped {
+	if err != nil || st.Status != deploy.StatusInProgress || st.Percent != 10 {
 		t.Fatalf("status = %+v, %v", st, err)
 	}
-	// The engine's follow-up rollback is accepted and changes nothing more.
 	if out, err := drv.Stop(ctx, d, deploy.StopOptions{Rollback: true}); err != nil || out != deploy.StopSucceeded {
 		t.Fatalf("Stop = %v, %v", out, err)
 	}
@@ -473,7 +488,7 @@ func TestCancelMidShiftRestoresAlias(t *testing.T) {
 	}
 }
 
-func TestStopLeavesOneVersion(t *testing.T) {
+func TestStopWithAndWithoutRollback(t *testing.T) {
 	for _, rollback := range []bool{false, true} {
 		e := newEnv(t)
 		ctx := context.Background()
@@ -495,16 +510,23 @@ func TestStopLeavesOneVersion(t *testing.T) {
 		if err != nil || out != deploy.StopSucceeded {
 			t.Fatalf("Stop = %v, %v", out, err)
 		}
-		if v, w := e.fake.Alias("app", "live"); v != "1" || w != nil {
-			t.Fatalf("alias = %s %v, want 1 alone", v, w)
-		}
+		v, w := e.fake.Alias("app", "live")
 		st, _ = e.drv.Status(ctx, d)
-		want := deploy.StatusStopped
 		if rollback {
-			want = deploy.StatusRolledBack
-		}
-		if st.Status != want || st.Reason != "operator" {
-			t.Fatalf("status = %s (%s), want %s", st.Status, st.Reason, want)
+			if v != "1" || w != nil {
+				t.Fatalf("alias = %s %v, want 1 alone", v, w)
+			}
+			if st.Status != deploy.StatusRolledBack || st.Percent != 0 || st.Reason != "operator" {
+				t.Fatalf("status = %s %v%% (%s), want RolledBack at 0", st.Status, st.Percent, st.Reason)
+			}
+		} else {
+			// Nothing more moves: the alias keeps its weights.
+			if v != "1" || w["2"] != 0.3 {
+				t.Fatalf("alias = %s %v, want 1 with 2 at 0.3", v, w)
+			}
+			if st.Status != deploy.StatusStopped || math.Abs(st.Percent-30) > 1e-9 || !strings.HasPrefix(st.Reason, "operator") {
+				t.Fatalf("status = %s %v%% (%s), want Stopped at 30", st.Status, st.Percent, st.Reason)
+			}
 		}
 		if err := e.drv.Shift(ctx, d, 40); !errors.Is(err, deploy.ErrInvalidRequest) {
 			t.Fatalf("Shift after stop: %v", err)
@@ -540,9 +562,9 @@ func TestHistoryAndLastKnownGood(t *testing.T) {
 	if want := []string{"3:RolledBack", "2:Succeeded*", "1:Succeeded"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("history = %v, want %v", got, want)
 	}
-	good, ok, err := e.drv.LastKnownGood(ctx, e.tgt)
-	if err != nil || !ok || good.ID != "1" {
-		t.Fatalf("last known good = %v %v %v, want 1", good, ok, err)
+	good, ok := deploy.LastKnownGood(h)
+	if !ok || good.Revision.ID != "1" {
+		t.Fatalf("last known good = %v %v, want 1", good, ok)
 	}
 	rb, err := e.eng.Rollback(ctx, deploy.RollbackRequest{Target: e.tgt})
 	if err != nil || rb.To.ID != "1" {
@@ -565,9 +587,13 @@ func TestFileHistorySurvivesDrivers(t *testing.T) {
 		t.Fatal(err)
 	}
 	second := lambda.New(f, lambda.Options{Clock: clk, History: lambda.NewFileHistory(path)})
-	good, ok, err := second.LastKnownGood(ctx, lambda.Target("app", "live"))
-	if err != nil || !ok || good.ID != "1" {
-		t.Fatalf("last known good from file = %v %v %v", good, ok, err)
+	h, err := second.History(ctx, lambda.Target("app", "live"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, ok := deploy.LastKnownGood(h)
+	if !ok || good.Revision.ID != "1" {
+		t.Fatalf("last known good from file = %v %v", good, ok)
 	}
 }
 

@@ -14,9 +14,11 @@ import (
 )
 
 // WeightedAliasError refuses a deployment to an alias that already splits
-// traffic between versions: another deployment (or an interrupted one) owns
-// it. It wraps deploy.ErrLocked. DeployOptions.ResetWeights (deployctl
-// --reset-weights) repairs the alias by pointing it at Version alone first.
+// traffic between versions: another deployment owns it, or one was stopped
+// without rollback part way. It wraps deploy.ErrLocked. Two repairs put
+// the alias on Version alone: a rollback to Version (deploy.Engine.Rollback,
+// or any request whose RollbackOf is set), or DeployOptions.ResetWeights
+// (deployctl --reset-weights) on the next deployment.
 type WeightedAliasError struct {
 	Function string
 	Alias    string
@@ -34,7 +36,8 @@ func (e *WeightedAliasError) Error() string {
 	}
 	return fmt.Sprintf("alias %s of %s is already weighted: primary version %s, %s; "+
 		"another deployment may be shifting it. To repair, point it at version %s alone "+
-		"(DeployOptions.ResetWeights, deployctl --reset-weights) and deploy again",
+		"(DeployOptions.ResetWeights, deployctl --reset-weights) and deploy again, "+
+		"or roll back to it (Engine.Rollback)",
 		e.Alias, e.Function, e.Version, strings.Join(parts, ", "), e.Version)
 }
 
@@ -88,15 +91,4 @@ func truncate(s string, n int) string {
 func isConflict(err error) bool {
 	var e *types.ResourceConflictException
 	return errors.As(err, &e)
-}
-
-// isNotFound reports whether err is Lambda's ResourceNotFoundException.
-func isNotFound(err error) bool {
-	var e *types.ResourceNotFoundException
-	return errors.As(err, &e)
-}
-
-// notFound wraps an AWS not-found error so it also matches deploy.ErrNotFound.
-func notFound(what string, err error) error {
-	return fmt.Errorf("%s: %w: %w", what, deploy.ErrNotFound, err)
 }

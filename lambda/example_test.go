@@ -2,6 +2,7 @@ package lambda_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/switchyard/switchyard/deploy"
@@ -43,4 +44,38 @@ func Example() {
 	// 1 map[2:0.9]
 	// 2 map[]
 	// Succeeded
+}
+
+// A stop without rollback leaves the alias weighted and locked; the
+// rollback of the stopped deployment is the repair.
+func ExampleDriver_Stop() {
+	f := lambdafake.New()
+	f.AddFunction("app", 2)
+	f.AddAlias("app", "live", "1", nil)
+	clk := deploytest.NewAutoClock(deploytest.Epoch())
+	drv := lambda.New(f, lambda.Options{Clock: clk})
+	eng := deploy.New(drv, deploy.Options{Clock: clk})
+	ctx := context.Background()
+	tgt := lambda.Target("app", "live")
+
+	p, _ := eng.Plan(ctx, deploy.Request{Target: tgt, Revision: deploy.Revision{ID: "2"}, Strategy: deploy.Canary(10, 0)})
+	d, _ := drv.Start(ctx, p)
+	_ = drv.Shift(ctx, d, 10)
+	_, _ = drv.Stop(ctx, d, deploy.StopOptions{})
+	st, _ := drv.Status(ctx, d)
+	fmt.Println(st.Status, st.Percent)
+	fmt.Println(f.Alias("app", "live"))
+
+	_, err := eng.Plan(ctx, deploy.Request{Target: tgt, Revision: deploy.Revision{ID: "2"}})
+	fmt.Println(errors.Is(err, deploy.ErrLocked))
+
+	rb, _ := eng.Rollback(ctx, deploy.RollbackRequest{Target: tgt, Of: d.ID})
+	fmt.Println(rb.Status, rb.To.ID)
+	fmt.Println(f.Alias("app", "live"))
+	// Output:
+	// Stopped 10
+	// 1 map[2:0.1]
+	// true
+	// Succeeded 1
+	// 1 map[]
 }

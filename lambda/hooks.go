@@ -161,7 +161,7 @@ func (h *Hook) run(ctx context.Context, c deploy.Check) error {
 		return &HookError{Hook: h.name, Phase: h.phase, Payload: string(out.Payload),
 			Err: fmt.Errorf("invoke %s: status %d", h.function, out.StatusCode)}
 	}
-	if HookResultFailed(out.Payload) {
+	if hookResultFailed(out.Payload) {
 		return &HookError{Hook: h.name, Phase: h.phase, Payload: string(out.Payload)}
 	}
 	return nil
@@ -185,11 +185,11 @@ func hookEvent(c deploy.Check) HookEvent {
 	return e
 }
 
-// HookResultFailed reports whether a hook function's result payload says
+// hookResultFailed reports whether a hook function's result payload says
 // the validation failed: JSON false, the string "Failed", or an object
 // whose "status" (or "Status") is "Failed" in any case. Anything else,
 // including an empty or non-JSON payload, is a pass.
-func HookResultFailed(payload []byte) bool {
+func hookResultFailed(payload []byte) bool {
 	payload = bytes.TrimSpace(payload)
 	if len(payload) == 0 {
 		return false

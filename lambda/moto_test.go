@@ -261,3 +261,46 @@ func TestMotoPreconditions(t *testing.T) {
 		t.Fatalf("weighted alias: %v", err)
 	}
 }
+
+// Over the wire, a stop without rollback leaves the alias weighted and
+// locked, and Engine.Rollback of the stopped deployment repairs it.
+func TestMotoStopWithoutRollbackThenRepair(t *testing.T) {
+	m := newMotoEnv(t)
+	ctx := context.Background()
+	if _, err := m.lc.UpdateFunctionCode(ctx, &awslambda.UpdateFunctionCodeInput{FunctionName: aws.String("app"), ZipFile: zipOf(t, "return 5"), Publish: true}); err != nil {
+		t.Fatal(err)
+	}
+	drv := lambda.New(m.lc, lambda.Options{})
+	eng := deploy.New(drv, deploy.Options{})
+	tgt := lambda.Target("app", "live")
+	p, err := eng.Plan(ctx, deploy.Request{Target: tgt, Revision: deploy.Revision{ID: "2"}, Strategy: mustStrategy(t, "canary:10:5m")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := drv.Start(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := drv.Shift(ctx, d, 10); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := drv.Stop(ctx, d, deploy.StopOptions{}); err != nil || out != deploy.StopSucceeded {
+		t.Fatalf("Stop = %q, %v", out, err)
+	}
+	if v, w := m.alias(t); v != "1" || w["2"] != 0.1 {
+		t.Fatalf("alias after the stop = %s %v, want 1 with 2 at 0.1", v, w)
+	}
+	if st, err := drv.Status(ctx, d); err != nil || st.Status != deploy.StatusStopped || st.Percent != 10 {
+		t.Fatalf("Status = %+v, %v", st, err)
+	}
+	if _, err := eng.Plan(ctx, deploy.Request{Target: tgt, Revision: deploy.Revision{ID: "2"}}); !errors.Is(err, deploy.ErrLocked) {
+		t.Fatalf("Plan on the weighted alias: %v, want ErrLocked", err)
+	}
+	rb, err := eng.Rollback(ctx, deploy.RollbackRequest{Target: tgt, Of: d.ID})
+	if err != nil || rb.To.ID != "1" {
+		t.Fatalf("Rollback = %+v, %v", rb, err)
+	}
+	if v, w := m.alias(t); v != "1" || w != nil {
+		t.Fatalf("alias after the repair = %s %v, want 1 alone", v, w)
+	}
+}

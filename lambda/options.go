@@ -73,15 +73,16 @@ func (o Options) withDefaults() Options {
 }
 
 // DeployOptions are the Lambda-specific options of a request
-// (deploy.Request.Options, as *DeployOptions or DeployOptions). At most one
-// code source may be set, and none when the request names an existing
-// version in Revision.ID or Version. Without any, Revision.Source is read:
+// (deploy.Request.Options, as *DeployOptions or DeployOptions). The zero
+// value deploys the version the request names in Revision.ID.
+//
+// At most one code source may be set, and none when the request names an
+// existing version in Revision.ID. Without any, Revision.Source is read:
 // "s3://bucket/key[?versionId=V]", an image URI
 // ("123456789012.dkr.ecr.us-east-1.amazonaws.com/repo:tag") or a path to a
-// .zip file.
+// .zip file. A version published from a code source is described with the
+// request's Comment.
 type DeployOptions struct {
-	// Version deploys an existing published version (same as Revision.ID).
-	Version string
 	// ZipFile is a path to a deployment package to publish.
 	ZipFile string
 	// Zip is a deployment package's content to publish.
@@ -96,21 +97,22 @@ type DeployOptions struct {
 	// Config is the same as ConfigFile, given inline. Not with ConfigFile.
 	Config *FunctionConfig
 	// ResetWeights repairs an alias that is already weighted (someone else's
-	// deployment, or an interrupted one): Start first points it at its
-	// primary version alone. Without it such an alias is refused with a
-	// *WeightedAliasError.
+	// deployment, or one stopped without rollback): Start first points it
+	// at its primary version alone. Without it such an alias is refused
+	// with a *WeightedAliasError (unless the request is a rollback).
 	ResetWeights bool
-	// Description is recorded on the published version.
-	Description string
 
-	// CodeDeploy-managed mode only (CodeDeployDriver):
+	// CodeDeploy-managed mode only (CodeDeployDriver); the client-driven
+	// Driver ignores them:
 
-	// Application and DeploymentGroup name the CodeDeploy Lambda
-	// deployment group, overriding the target's and the driver's.
-	Application, DeploymentGroup string
-	// DeploymentConfigName names a deployment configuration to use instead
-	// of the predefined one the strategy maps to (a custom configuration).
-	DeploymentConfigName string
+	// CodeDeployApplication and CodeDeployDeploymentGroup name the
+	// CodeDeploy Lambda deployment group, overriding the target's
+	// ("codedeploy" attribute) and the driver's.
+	CodeDeployApplication     string
+	CodeDeployDeploymentGroup string
+	// CodeDeployConfig names a deployment configuration to use instead of
+	// the predefined one the strategy maps to (a custom configuration).
+	CodeDeployConfig string
 	// Alarms are CloudWatch alarm names for CodeDeploy's alarm override, in
 	// addition to those of platform.AlarmGate gates.
 	Alarms []string
@@ -234,9 +236,6 @@ func resolveSource(rev deploy.Revision, o DeployOptions) (source, error) {
 	var found []source
 	if rev.ID != "" {
 		found = append(found, source{kind: sourceVersion, version: rev.ID})
-	}
-	if o.Version != "" && o.Version != rev.ID {
-		found = append(found, source{kind: sourceVersion, version: o.Version})
 	}
 	if o.ZipFile != "" {
 		found = append(found, source{kind: sourceZip, zipPath: o.ZipFile})

@@ -181,7 +181,7 @@ func TestShiftWeightOutOfRange(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := e.fake.Mutations()
-	for _, pc := range []float64{0, -10, 100.5, 1000, math.NaN(), math.Inf(1)} {
+	for _, pc := range []float64{0, 0.5, -10, 100.5, 1000, math.NaN(), math.Inf(1)} {
 		err := e.drv.Shift(ctx, d, pc)
 		var ve *deploy.ValidationError
 		if !errors.Is(err, deploy.ErrInvalidRequest) || !errors.As(err, &ve) || ve.Field != "percent" {
@@ -191,7 +191,7 @@ func TestShiftWeightOutOfRange(t *testing.T) {
 	if n := e.fake.Mutations() - before; n != 0 {
 		t.Fatalf("%d mutating calls", n)
 	}
-	for _, pc := range []float64{0.5, 100} {
+	for _, pc := range []float64{1, 100} {
 		if _, err := lambda.Weight(pc); err != nil {
 			t.Errorf("Weight(%v): %v", pc, err)
 		}

@@ -6,12 +6,13 @@ import (
 	"github.com/switchyard/switchyard/deploy"
 )
 
-// PlatformName is the Platform() of both Lambda drivers.
-const PlatformName = "lambda"
+// Platform is the Platform() of both Lambda drivers, and the Platform of
+// their targets.
+const Platform = "lambda"
 
 // Target returns the deploy.Target for alias of function (a name or an ARN).
 func Target(function, alias string) deploy.Target {
-	return deploy.Target{Platform: PlatformName, Name: function + ":" + alias}
+	return deploy.Target{Platform: Platform, Name: function + ":" + alias}
 }
 
 // ParseTarget returns the function and alias a target names: Attrs

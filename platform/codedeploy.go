@@ -161,7 +161,9 @@ type DeploymentState struct {
 	// Percent is the share on the new revision, 0..100: for Lambda the
 	// target version's weight, for ECS the green task set's traffic weight,
 	// for EC2/on-premises the share of instances that succeeded. It is 100
-	// once the deployment succeeded and 0 once it was rolled back.
+	// once the deployment succeeded and 0 once it was rolled back; a
+	// deployment that failed or stopped without a rollback keeps the share
+	// its targets report (CodeDeploy leaves the traffic where it was).
 	Percent float64
 	// CreatedAt, UpdatedAt and EndedAt come from CodeDeploy (UpdatedAt is
 	// the latest target update, or the tracker's clock when none says).

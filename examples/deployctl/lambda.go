@@ -13,7 +13,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
-	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
 	awslambda "github.com/aws/aws-sdk-go-v2/service/lambda"
 
 	"github.com/switchyard/switchyard/deploy"
@@ -117,13 +116,12 @@ func runLambda(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	lc := awslambda.NewFromConfig(cfg)
 	var drv deploy.Driver
 	var client *lambda.Driver
 	if f.codeDeploy != "" {
-		drv = lambda.NewCodeDeploy(lc, codedeploy.NewFromConfig(cfg), lambda.CodeDeployOptions{Application: app, DeploymentGroup: group})
+		drv = lambda.NewCodeDeployFromConfig(cfg, lambda.CodeDeployOptions{CodeDeployApplication: app, CodeDeployDeploymentGroup: group})
 	} else {
-		client = lambda.New(lc, lambda.Options{History: lambda.NewFileHistory(f.history)})
+		client = lambda.NewFromConfig(cfg, lambda.Options{History: lambda.NewFileHistory(f.history)})
 		drv = client
 	}
 	eng := a.engine(drv, deploy.Options{})
@@ -248,7 +246,17 @@ func lambdaStop(ctx context.Context, a *app, drv deploy.Driver, client *lambda.D
 	if f.deploymentID == "" {
 		return usagef("--deployment-id is required with --codedeploy")
 	}
-	out, err := drv.(deploy.Stopper).Stop(ctx, &deploy.Deployment{ID: f.deploymentID, Target: target}, deploy.StopOptions{Rollback: f.rollback})
+	d := &deploy.Deployment{ID: f.deploymentID, Target: target}
+	rollback := f.rollback
+	if rollback {
+		// A deployment that already stopped has nothing left to stop:
+		// report it stopped, as CodeDeploy does, rather than refuse to
+		// reverse it.
+		if st, err := drv.Status(ctx, d); err == nil && st.Status == deploy.StatusStopped {
+			rollback = false
+		}
+	}
+	out, err := drv.(deploy.Stopper).Stop(ctx, d, deploy.StopOptions{Rollback: rollback})
 	if err != nil {
 		return err
 	}

@@ -16,10 +16,15 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
+	cdtypes "github.com/aws/aws-sdk-go-v2/service/codedeploy/types"
 	awslambda "github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
+	"github.com/switchyard/switchyard/deploy/deploytest"
+	"github.com/switchyard/switchyard/internal/codedeployserver"
 	"github.com/switchyard/switchyard/internal/motoserver"
+	"github.com/switchyard/switchyard/platform/codedeployfake"
 )
 
 func TestLambdaUsage(t *testing.T) {
@@ -150,5 +155,55 @@ func TestLambdaCommandsOnMoto(t *testing.T) {
 	code, out, stderr = cli("rollback")
 	if code != 0 || alias() != "1" {
 		t.Fatalf("rollback: exit %d alias %s\n%s\n%s", code, alias(), out, stderr)
+	}
+}
+
+// TestLambdaStopCodeDeploy stops a CodeDeploy-managed deployment through
+// the real CodeDeploy client (on codedeployserver): a live one stops, one
+// already stopped reports stopped again, one that succeeded cannot be
+// stopped.
+func TestLambdaStopCodeDeploy(t *testing.T) {
+	t.Setenv("AWS_ACCESS_KEY_ID", "testing")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "testing")
+	t.Setenv("AWS_REGION", "us-east-1")
+	t.Setenv("AWS_PROFILE", "")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	clk := deploytest.NewClock(deploytest.Epoch())
+	fake := codedeployfake.New(codedeployfake.Options{Clock: clk})
+	fake.AddGroup(codedeployfake.Group{Application: "app", Name: "live", ComputePlatform: cdtypes.ComputePlatformLambda,
+		Targets: []string{"app:live"}})
+	srv := codedeployserver.Start(t, fake)
+	create := func() string {
+		spec := `{"version":0.0,"Resources":[{"app":{"Type":"AWS::Lambda::Function","Properties":{"Name":"app","Alias":"live","CurrentVersion":"1","TargetVersion":"2"}}}]}`
+		out, err := fake.CreateDeployment(context.Background(), &codedeploy.CreateDeploymentInput{ApplicationName: aws.String("app"),
+			DeploymentGroupName: aws.String("live"), DeploymentConfigName: aws.String("CodeDeployDefault.LambdaCanary10Percent5Minutes"),
+			Revision: &cdtypes.RevisionLocation{RevisionType: cdtypes.RevisionLocationTypeAppSpecContent,
+				AppSpecContent: &cdtypes.AppSpecContent{Content: aws.String(spec)}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return aws.ToString(out.DeploymentId)
+	}
+	stop := func(id string) (int, string, string) {
+		return runCLI(t, "--endpoint-url", srv.URL, "lambda", "stop", "--function", "app", "--alias", "live",
+			"--codedeploy", "app/live", "--deployment-id", id)
+	}
+	id := create()
+	clk.Advance(3 * time.Second)
+	for range 2 { // live, then already stopped
+		code, out, stderr := stop(id)
+		if code != 0 || strings.TrimSpace(out) != id+": stop Succeeded" {
+			t.Fatalf("stop: exit %d\n%s\n%s", code, out, stderr)
+		}
+	}
+	done := create()
+	clk.Advance(time.Hour)
+	if info, _ := fake.Deployment(done); info.Status != cdtypes.DeploymentStatusSucceeded {
+		t.Fatalf("deployment %s is %s", done, info.Status)
+	}
+	code, out, stderr := stop(done)
+	if code != 1 || !strings.Contains(stderr, "cannot be stopped") {
+		t.Fatalf("stop of a succeeded deployment: exit %d\n%s\n%s", code, out, stderr)
 	}
 }

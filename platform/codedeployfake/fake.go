@@ -15,7 +15,10 @@
 // configuration's steps. Failures are injected per lifecycle event, stops
 // can answer Pending first or be refused, and failed or stopped deployments
 // roll back automatically, as a new deployment, when the group or the
-// request says so.
+// request says so. A deployment that fails or is stopped without a
+// rollback leaves the traffic where it was: its targets keep reporting the
+// weight they had when it ended, as CodeDeploy leaves a Lambda alias or an
+// ECS listener as they were.
 //
 // Every call is recorded (Calls, Mutations) so a test can assert that a dry
 // run made no mutating call.
@@ -151,8 +154,9 @@ type dep struct {
 	fail      []failure
 	stopping  bool // a pending stop: stop when the running event ends
 	stopRoll  bool
-	stoppedBy string // "request", "alarm" or ""
-	waited    bool   // went through Ready already
+	stoppedBy string  // "request", "alarm" or ""
+	waited    bool    // went through Ready already
+	endWeight float64 // traffic left on the new revision when it ended Failed or Stopped
 }
 
 type target struct {
@@ -580,6 +584,8 @@ func (f *Fake) succeed(d *dep, at time.Time) {
 // end finishes d as Failed or Stopped at time at, skipping the events that
 // have not run, and starts a rollback deployment when rollback is true.
 func (f *Fake) end(d *dep, at time.Time, status cdtypes.DeploymentStatus, code cdtypes.ErrorCode, msg string, rollback bool) {
+	// Without a rollback the traffic stays where the deployment left it.
+	d.endWeight = f.weight(d, at)
 	d.info.Status = status
 	d.info.CompleteTime = aws.Time(at)
 	d.info.ErrorInformation = &cdtypes.ErrorInformation{Code: code, Message: aws.String(msg)}
@@ -620,6 +626,7 @@ func (f *Fake) end(d *dep, at time.Time, status cdtypes.DeploymentStatus, code c
 			"Automatic rollback not performed: no last known good revision")}
 		return
 	}
+	d.endWeight = 0 // the rollback returns the traffic at once
 	rb := f.create(d.group, &codedeploy.CreateDeploymentInput{
 		ApplicationName:      d.info.ApplicationName,
 		DeploymentGroupName:  d.info.DeploymentGroupName,
@@ -691,7 +698,7 @@ func (f *Fake) weight(d *dep, now time.Time) float64 {
 	case cdtypes.DeploymentStatusSucceeded:
 		return 1
 	case cdtypes.DeploymentStatusFailed, cdtypes.DeploymentStatusStopped:
-		return 0
+		return d.endWeight
 	}
 	allow := -1
 	for i, e := range d.events {

@@ -188,3 +188,50 @@ func TestFakeApplicationsAndGroups(t *testing.T) {
 		t.Fatalf("reads counted as %d mutations", f.Mutations())
 	}
 }
+
+// A stop without rollback leaves the traffic where it was; a stop with
+// rollback returns it.
+func TestStopKeepsOrReturnsTraffic(t *testing.T) {
+	for _, rollback := range []bool{false, true} {
+		clk := &clock{now: time.Unix(1_700_000_000, 0).UTC()}
+		f := codedeployfake.New(codedeployfake.Options{Clock: clk})
+		f.AddGroup(codedeployfake.Group{Application: "a", Name: "g", ComputePlatform: cdtypes.ComputePlatformLambda, Targets: []string{"fn:live"},
+			Current: &cdtypes.RevisionLocation{RevisionType: cdtypes.RevisionLocationTypeAppSpecContent,
+				AppSpecContent: &cdtypes.AppSpecContent{Content: aws.String("v1")}}})
+		ctx := context.Background()
+		out, err := f.CreateDeployment(ctx, &codedeploy.CreateDeploymentInput{ApplicationName: aws.String("a"), DeploymentGroupName: aws.String("g"),
+			DeploymentConfigName: aws.String("CodeDeployDefault.LambdaCanary10Percent5Minutes"),
+			Revision: &cdtypes.RevisionLocation{RevisionType: cdtypes.RevisionLocationTypeAppSpecContent,
+				AppSpecContent: &cdtypes.AppSpecContent{Content: aws.String("v2")}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		weight := func() float64 {
+			t.Helper()
+			o, err := f.BatchGetDeploymentTargets(ctx, &codedeploy.BatchGetDeploymentTargetsInput{DeploymentId: out.DeploymentId, TargetIds: []string{"fn:live"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return o.DeploymentTargets[0].LambdaTarget.LambdaFunctionInfo.TargetVersionWeight
+		}
+		clk.Advance(3 * time.Second) // Created, BeforeAllowTraffic, into AllowTraffic's canary
+		if w := weight(); w != 0.1 {
+			t.Fatalf("canary weight %v", w)
+		}
+		if _, err := f.StopDeployment(ctx, &codedeploy.StopDeploymentInput{DeploymentId: out.DeploymentId, AutoRollbackEnabled: aws.Bool(rollback)}); err != nil {
+			t.Fatal(err)
+		}
+		clk.Advance(time.Hour)
+		want := 0.1
+		if rollback {
+			want = 0
+		}
+		if w := weight(); w != want {
+			t.Errorf("rollback %v: weight after the stop %v, want %v", rollback, w, want)
+		}
+		info, _ := f.Deployment(aws.ToString(out.DeploymentId))
+		if (info.RollbackInfo != nil && aws.ToString(info.RollbackInfo.RollbackDeploymentId) != "") != rollback {
+			t.Errorf("rollback %v: rollback info %+v", rollback, info.RollbackInfo)
+		}
+	}
+}

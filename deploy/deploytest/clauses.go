@@ -136,6 +136,7 @@ func clauseRunningRevision(c *checker) {
 }
 
 func clauseStart(c *checker) {
+	earlier := c.mustDeploy(c.request())
 	before := c.serving()
 	p := c.plan(c.request())
 	d, err := c.h.Driver.Start(c.ctx, p)
@@ -145,6 +146,9 @@ func clauseStart(c *checker) {
 	defer c.stopRollback(d)
 	if d.ID == "" {
 		c.Errorf("Start returned a deployment without an ID")
+	}
+	if d.ID == earlier.ID {
+		c.Errorf("Start returned the ID %s of an earlier deployment", d.ID)
 	}
 	if d.Target.Name != p.Request.Target.Name {
 		c.Errorf("Start returned target %q, want %q", d.Target.Name, p.Request.Target.Name)

@@ -240,6 +240,31 @@ var variants = []variant{
 			return d, err
 		}
 	}},
+	{"Start reuses deployment IDs", engine, "StartReturnsLiveDeployment", func(b *broken) {
+		b.start = func(ctx context.Context, p *deploy.Plan) (*deploy.Deployment, error) {
+			d, err := b.Driver.Start(ctx, p)
+			if d != nil {
+				b.Driver.mu.Lock()
+				fd := b.Driver.deployments[d.ID]
+				delete(b.Driver.deployments, d.ID)
+				d.ID = "fake-1"
+				fd.d.ID = d.ID
+				b.Driver.deployments[d.ID] = fd
+				b.Driver.targets["web"].live = d.ID
+				b.Driver.mu.Unlock()
+			}
+			return d, err
+		}
+	}},
+	{"Stop answers an outcome of its own", engine, "StopOfEndedDeploymentChangesNothing", func(b *broken) {
+		b.stop = func(ctx context.Context, d *deploy.Deployment, o deploy.StopOptions) (deploy.StopOutcome, error) {
+			out, err := b.Driver.Stop(ctx, d, o)
+			if out == deploy.StopSucceeded {
+				out = "Done"
+			}
+			return out, err
+		}
+	}},
 	{"second Start pretends to run", engine, "SecondDeploymentIsLocked", func(b *broken) {
 		b.start = func(ctx context.Context, p *deploy.Plan) (*deploy.Deployment, error) {
 			d, err := b.Driver.Start(ctx, p)

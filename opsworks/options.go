@@ -1,11 +1,9 @@
 package opsworks
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"regexp"
 	"slices"
@@ -216,56 +214,30 @@ func sortedKeys(m map[string]bool) []string {
 // *deploy.ValidationError (field "customJson") says where, by byte offset,
 // line and column, and never quotes s.
 func ValidateCustomJSON(s string) error {
-	if strings.TrimSpace(s) == "" {
+	trimmed := strings.TrimLeft(s, " \t\r\n")
+	if trimmed == "" {
 		return deploy.Invalid("customJson", "", "empty: leave it unset, or give a JSON object")
 	}
-	dec := json.NewDecoder(strings.NewReader(s))
-	dec.UseNumber()
-	tok, err := dec.Token()
-	if err != nil {
-		return jsonError(s, err, dec.InputOffset())
-	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return deploy.Invalid("customJson", "", fmt.Sprintf("must be a JSON object, not %s %s", jsonKind(tok), position(s, 0)))
-	}
-	// Read the rest of the object.
-	depth := 1
-	for depth > 0 {
-		tok, err := dec.Token()
-		if err != nil {
-			return jsonError(s, err, dec.InputOffset())
+	if !json.Valid([]byte(s)) {
+		var v any
+		err := json.Unmarshal([]byte(s), &v)
+		var se *json.SyntaxError
+		if !errors.As(err, &se) {
+			return deploy.Invalid("customJson", "", "not valid JSON "+position(s, 0))
 		}
-		if d, ok := tok.(json.Delim); ok {
-			switch d {
-			case '{', '[':
-				depth++
-			default:
-				depth--
-			}
-		}
-	}
-	end := dec.InputOffset()
-	if rest := bytes.TrimSpace([]byte(s[end:])); len(rest) > 0 {
-		off := int64(len(s)) - int64(len(bytes.TrimLeft([]byte(s[end:]), " \t\r\n"))) // first byte after the object
-		return deploy.Invalid("customJson", "", "trailing data after the JSON object "+position(s, off))
-	}
-	return nil
-}
-
-func jsonError(s string, err error, off int64) error {
-	var se *json.SyntaxError
-	if errors.As(err, &se) {
-		off = se.Offset
-		// Offset counts the byte that broke the syntax; point at it.
-		if off > 0 {
-			off--
+		off := se.Offset - 1 // the byte that broke the syntax
+		switch msg := se.Error(); {
+		case strings.Contains(msg, "unexpected end"):
+			return deploy.Invalid("customJson", "", "not valid JSON: it ends early "+position(s, int64(len(s))))
+		case strings.Contains(msg, "after top-level value"):
+			return deploy.Invalid("customJson", "", "trailing data after the JSON object "+position(s, off))
 		}
 		return deploy.Invalid("customJson", "", "not valid JSON "+position(s, off))
 	}
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return deploy.Invalid("customJson", "", "not valid JSON: it ends early "+position(s, int64(len(s))))
+	if trimmed[0] != '{' {
+		return deploy.Invalid("customJson", "", fmt.Sprintf("must be a JSON object, not %s %s", jsonKind(trimmed[0]), position(s, int64(len(s)-len(trimmed)))))
 	}
-	return deploy.Invalid("customJson", "", "not valid JSON "+position(s, off))
+	return nil
 }
 
 // position describes byte offset off of s as "at byte N (line L, column C)",
@@ -289,23 +261,18 @@ func position(s string, off int64) string {
 	return fmt.Sprintf("at byte %d (line %d, column %d)", off+1, line, col)
 }
 
-func jsonKind(tok json.Token) string {
-	switch t := tok.(type) {
-	case json.Delim:
-		if t == '[' {
-			return "an array"
-		}
-		return "a " + string(t)
-	case string:
+func jsonKind(first byte) string {
+	switch first {
+	case '[':
+		return "an array"
+	case '"':
 		return "a string"
-	case json.Number, float64:
-		return "a number"
-	case bool:
+	case 't', 'f':
 		return "a boolean"
-	case nil:
+	case 'n':
 		return "null"
 	}
-	return "a value"
+	return "a number"
 }
 
 // validate checks the options for a target (app set or not) and a

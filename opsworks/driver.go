@@ -223,9 +223,15 @@ func (d *Driver) prepare(ctx context.Context, req deploy.Request) (*deploy.Plan,
 	case CommandRollback:
 		n := max(o.Versions, 1)
 		revs := earlier(hist)
+		of := req.RollbackOf
+		if cur, ok := current(hist); ok && of == "" {
+			// The rollback reverses the deployment that put the current
+			// revision there.
+			of = cur.DeploymentID
+		}
 		if len(revs) >= n {
 			plan.To = revisionOf(app, revs[n-1], a.AppSource)
-			pd.mark = marker{To: revs[n-1], RollbackOf: req.RollbackOf}
+			pd.mark = marker{To: revs[n-1], RollbackOf: of}
 			if plan.From != nil {
 				pd.mark.From = plan.From.ID
 			}
@@ -374,6 +380,9 @@ func (d *Driver) start(ctx context.Context, p *deploy.Plan, pd *planDetail) (*de
 		ID: id, Target: t, To: p.To, Strategy: p.Request.Strategy, Status: deploy.StatusInProgress,
 		CreatedAt: now, UpdatedAt: now, RollbackOf: p.Request.RollbackOf,
 		Detail: &Detail{StackID: pd.stack, AppID: pd.app, Command: pd.cmd, Args: cloneArgs(pd.opts.Args)},
+	}
+	if dep.RollbackOf == "" {
+		dep.RollbackOf = pd.mark.RollbackOf
 	}
 	if p.From != nil {
 		f := *p.From

@@ -296,7 +296,9 @@ func (d *Driver) Start(ctx context.Context, p *deploy.Plan) (*deploy.Deployment,
 	if !ok {
 		return nil, wrap("start", t, "", deploy.Invalid("plan", "", "not prepared by the opsworks driver"))
 	}
-	key := pd.stack + "/" + pd.app
+	// One Start per stack at a time in this process: a stack command and
+	// an app deploy of the same stack lock each other too.
+	key := pd.stack
 	d.mu.Lock()
 	if d.starting[key] {
 		d.mu.Unlock()

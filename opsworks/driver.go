@@ -30,8 +30,9 @@ type Driver struct {
 }
 
 var (
-	_ deploy.Driver    = (*Driver)(nil)
-	_ deploy.Historian = (*Driver)(nil)
+	_ deploy.Driver        = (*Driver)(nil)
+	_ deploy.Historian     = (*Driver)(nil)
+	_ deploy.StatusBatcher = (*Driver)(nil)
 )
 
 // New returns a Driver over client (*opsworks.Client from aws-sdk-go-v2,

@@ -198,3 +198,23 @@ func TestPlanJSONHidesCustomJSON(t *testing.T) {
 		t.Fatalf("plan shows the custom JSON: %s %v", b, err)
 	}
 }
+
+func TestStatusManyBatches(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	a := e.deploy(t, "v2")
+	b, err := e.eng.Deploy(ctx, deploy.Request{Target: opsworks.Target("stack-1", ""), Options: &opsworks.DeployOptions{Command: opsworks.CommandConfigure}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := len(e.fake.Calls())
+	out, err := e.drv.StatusMany(ctx, []*deploy.Deployment{b, a})
+	if err != nil || out[0].ID != b.ID || out[1].ID != a.ID || out[1].Status != deploy.StatusSucceeded {
+		t.Fatalf("StatusMany: %v %v", out, err)
+	}
+	// One DescribeDeployments for both, a DescribeCommands each, one
+	// DescribeDeployments for the app's history.
+	if n := len(e.fake.Calls()) - calls; n != 4 {
+		t.Errorf("StatusMany made %d calls: %v", n, e.fake.Calls()[calls:])
+	}
+}

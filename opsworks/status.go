@@ -2,6 +2,7 @@ package opsworks
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -335,6 +336,15 @@ func (d *Driver) status(ctx context.Context, in *deploy.Deployment) (*deploy.Dep
 	if dep == nil {
 		return nil, fmt.Errorf("%w: deployment %s", deploy.ErrNotFound, in.ID)
 	}
+	return d.describe(ctx, in, dep, map[string][]types.Deployment{})
+}
+
+// describe completes the status of in from its OpsWorks deployment dep:
+// DescribeCommands, and for an ended deploy or rollback the app's
+// deployments (read once per app into appDeps), to learn whether a later
+// one reversed it.
+func (d *Driver) describe(ctx context.Context, in *deploy.Deployment, dep *types.Deployment, appDeps map[string][]types.Deployment) (*deploy.Deployment, error) {
+	t := in.Target.String()
 	cout, err := d.client.DescribeCommands(ctx, &awsopsworks.DescribeCommandsInput{DeploymentId: aws.String(in.ID)})
 	if err != nil {
 		return nil, platform.WrapDeployment(Platform, "DescribeCommands", t, in.ID, err)
@@ -433,9 +443,13 @@ func (d *Driver) status(ctx context.Context, in *deploy.Deployment) (*deploy.Dep
 		}
 	}
 	if nd.Status.Terminal() && det.AppID != "" && (det.Command == CommandDeploy || det.Command == CommandRollback) {
-		deps, err := describeDeployments(ctx, d.client, &awsopsworks.DescribeDeploymentsInput{AppId: aws.String(det.AppID)})
-		if err != nil {
-			return nil, err
+		deps, ok := appDeps[det.AppID]
+		if !ok {
+			var err error
+			if deps, err = describeDeployments(ctx, d.client, &awsopsworks.DescribeDeploymentsInput{AppId: aws.String(det.AppID)}); err != nil {
+				return nil, err
+			}
+			appDeps[det.AppID] = deps
 		}
 		if by := rolledBack(deps)[in.ID]; by != "" {
 			nd.Status, nd.Percent, nd.RolledBackBy = deploy.StatusRolledBack, 0, by
@@ -453,4 +467,79 @@ func contains(s []string, v string) bool {
 		}
 	}
 	return false
+}
+
+// StatusMany reports each of ds as Status would, in one DescribeDeployments
+// call for all of them, then DescribeCommands for each and one
+// DescribeDeployments per app whose ended deploys may have been reversed.
+// When OpsWorks refuses the batch (an unknown ID makes it answer
+// ResourceNotFoundException for all), each is asked alone. An entry is nil
+// where its deployment could not be reported; err then holds a
+// *deploy.Error naming each such deployment.
+func (d *Driver) StatusMany(ctx context.Context, ds []*deploy.Deployment) ([]*deploy.Deployment, error) {
+	out := make([]*deploy.Deployment, len(ds))
+	var errs []error
+	fail := func(i int, err error) {
+		var t deploy.Target
+		id := ""
+		if ds[i] != nil {
+			t, id = ds[i].Target, ds[i].ID
+		}
+		errs = append(errs, &deploy.Error{Platform: Platform, Op: "status", Target: withPlatform(t).String(), DeploymentID: id, Err: err})
+	}
+	if err := ctx.Err(); err != nil {
+		for i := range ds {
+			fail(i, err)
+		}
+		return out, errors.Join(errs...)
+	}
+	var ids []string
+	seen := map[string]bool{}
+	for _, x := range ds {
+		if x != nil && x.ID != "" && !seen[x.ID] {
+			seen[x.ID] = true
+			ids = append(ids, x.ID)
+		}
+	}
+	byID := map[string]*types.Deployment{}
+	batchErr := error(nil)
+	if len(ids) > 0 {
+		res, err := d.client.DescribeDeployments(ctx, &awsopsworks.DescribeDeploymentsInput{DeploymentIds: ids})
+		if err != nil {
+			batchErr = err
+		} else {
+			for i := range res.Deployments {
+				byID[aws.ToString(res.Deployments[i].DeploymentId)] = &res.Deployments[i]
+			}
+		}
+	}
+	appDeps := map[string][]types.Deployment{}
+	for i, x := range ds {
+		if x == nil || x.ID == "" {
+			fail(i, deploy.Invalid("deployment.id", "", "required"))
+			continue
+		}
+		var nd *deploy.Deployment
+		var err error
+		if dep := byID[x.ID]; dep != nil {
+			nd, err = d.describe(ctx, x, dep, appDeps)
+		} else if batchErr != nil {
+			nd, err = d.status(ctx, x)
+		} else {
+			err = fmt.Errorf("%w: deployment %s", deploy.ErrNotFound, x.ID)
+		}
+		if err != nil {
+			fail(i, err)
+			continue
+		}
+		out[i] = nd
+	}
+	return out, errors.Join(errs...)
+}
+
+func withPlatform(t deploy.Target) deploy.Target {
+	if t.Platform == "" {
+		t.Platform = Platform
+	}
+	return t
 }

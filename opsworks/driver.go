@@ -185,6 +185,11 @@ func (d *Driver) prepare(ctx context.Context, req deploy.Request) (*deploy.Plan,
 	if err := lockedBy(req.Target, app, deps); err != nil {
 		return nil, err
 	}
+	targets, err := resolveInstances(ctx, d.client, stack, o)
+	if err != nil {
+		return nil, err
+	}
+	plan.Notes = append(plan.Notes, fmt.Sprintf("runs on %d instances: %s", len(targets), strings.Join(targets, ", ")))
 	cmdChange := deploy.Change{Path: "command", New: commandLabel(cmd, o.Args)}
 	var hist []deploy.HistoryEntry
 	if a != nil {
@@ -476,4 +481,54 @@ func describeDeployments(ctx context.Context, c API, in *awsopsworks.DescribeDep
 		return nil, platform.Wrap(Platform, "DescribeDeployments", Target(aws.ToString(in.StackId), aws.ToString(in.AppId)).String(), err)
 	}
 	return out.Deployments, nil
+}
+
+// resolveInstances returns the instances of stack a deployment with o
+// would run on, refusing instance and layer IDs the stack does not have
+// (deploy.ErrNotFound) and a choice that leaves no instance.
+func resolveInstances(ctx context.Context, c API, stack string, o DeployOptions) ([]string, error) {
+	t := Target(stack, "").String()
+	out, err := c.DescribeInstances(ctx, &awsopsworks.DescribeInstancesInput{StackId: aws.String(stack)})
+	if err != nil {
+		return nil, platform.Wrap(Platform, "DescribeInstances", t, err)
+	}
+	if len(o.LayerIDs) > 0 {
+		lout, err := c.DescribeLayers(ctx, &awsopsworks.DescribeLayersInput{StackId: aws.String(stack)})
+		if err != nil {
+			return nil, platform.Wrap(Platform, "DescribeLayers", t, err)
+		}
+		have := map[string]bool{}
+		for _, l := range lout.Layers {
+			have[aws.ToString(l.LayerId)] = true
+		}
+		for _, l := range o.LayerIDs {
+			if !have[l] {
+				return nil, fmt.Errorf("%w: layer %s is not in stack %s", deploy.ErrNotFound, l, stack)
+			}
+		}
+	}
+	inStack := map[string]bool{}
+	var picked []string
+	for _, in := range out.Instances {
+		id := aws.ToString(in.InstanceId)
+		inStack[id] = true
+		pick := len(o.InstanceIDs) == 0 && len(o.LayerIDs) == 0
+		pick = pick || contains(o.InstanceIDs, id)
+		for _, l := range in.LayerIds {
+			pick = pick || contains(o.LayerIDs, l)
+		}
+		if pick {
+			picked = append(picked, id)
+		}
+	}
+	for _, id := range o.InstanceIDs {
+		if !inStack[id] {
+			return nil, fmt.Errorf("%w: instance %s is not in stack %s", deploy.ErrNotFound, id, stack)
+		}
+	}
+	if len(picked) == 0 {
+		return nil, deploy.Invalid("instanceIds", strings.Join(o.InstanceIDs, ","), "no instance of stack "+stack+" would run the command")
+	}
+	sort.Strings(picked)
+	return picked, nil
 }

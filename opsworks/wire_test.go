@@ -167,11 +167,20 @@ func TestWireServiceExceptions(t *testing.T) {
 	if !errors.As(err, &rnf) || !errors.Is(err, deploy.ErrNotFound) {
 		t.Fatalf("unknown deployment: err = %v", err)
 	}
-	// ... and a layer the stack does not have, refused by CreateDeployment.
-	_, err = w.eng.Deploy(ctx, deploy.Request{Target: opsworks.Target("stack-1", ""),
-		Options: &opsworks.DeployOptions{Command: opsworks.CommandSetup, LayerIDs: []string{"no-such-layer"}}})
+	// ... and a stack that does not exist.
+	_, err = w.eng.Deploy(ctx, deploy.Request{Target: opsworks.Target("stack-nope", ""),
+		Options: &opsworks.DeployOptions{Command: opsworks.CommandSetup}})
 	if !errors.As(err, &rnf) || !errors.Is(err, deploy.ErrNotFound) {
-		t.Fatalf("unknown layer: err = %v", err)
+		t.Fatalf("unknown stack: err = %v", err)
+	}
+	// A layer or an instance the stack does not have is refused before
+	// anything changes.
+	for _, o := range []*opsworks.DeployOptions{{Command: opsworks.CommandSetup, LayerIDs: []string{"no-such-layer"}},
+		{Command: opsworks.CommandSetup, InstanceIDs: []string{"i-9"}}} {
+		_, err = w.eng.Deploy(ctx, deploy.Request{Target: opsworks.Target("stack-1", ""), Options: o})
+		if !errors.Is(err, deploy.ErrNotFound) || w.fake.Mutations() != 0 {
+			t.Fatalf("unknown layer or instance: err = %v, %d mutations", err, w.fake.Mutations())
+		}
 	}
 	// ValidationException, as OpsWorks answers a request it refuses.
 	mut := w.fake.Mutations()

@@ -11,7 +11,7 @@
 // "message": "..."}, which the SDK turns into *types.ValidationException
 // and *types.ResourceNotFoundException. The server implements the
 // operations of opsworks.API: DescribeStacks, DescribeApps,
-// DescribeDeployments, DescribeCommands, UpdateApp and CreateDeployment;
+// DescribeInstances, DescribeLayers, DescribeDeployments, DescribeCommands, UpdateApp and CreateDeployment;
 // any other answers UnknownOperationException. It checks neither
 // signatures nor credentials.
 package opsworksserver
@@ -129,6 +129,12 @@ var operations = map[string]operation{
 	}),
 	"DescribeApps": op(func(a opsworks.API, ctx context.Context, in *awsopsworks.DescribeAppsInput) (*awsopsworks.DescribeAppsOutput, error) {
 		return a.DescribeApps(ctx, in)
+	}),
+	"DescribeInstances": op(func(a opsworks.API, ctx context.Context, in *awsopsworks.DescribeInstancesInput) (*awsopsworks.DescribeInstancesOutput, error) {
+		return a.DescribeInstances(ctx, in)
+	}),
+	"DescribeLayers": op(func(a opsworks.API, ctx context.Context, in *awsopsworks.DescribeLayersInput) (*awsopsworks.DescribeLayersOutput, error) {
+		return a.DescribeLayers(ctx, in)
 	}),
 	"DescribeDeployments": op(func(a opsworks.API, ctx context.Context, in *awsopsworks.DescribeDeploymentsInput) (*awsopsworks.DescribeDeploymentsOutput, error) {
 		return a.DescribeDeployments(ctx, in)

@@ -74,7 +74,7 @@ func TestProtocol(t *testing.T) {
 	if !errors.As(err, &api) || api.ErrorFault() != smithy.FaultClient {
 		t.Errorf("fault %v", err)
 	}
-	if got := opsworksserver.Operations(); len(got) != 6 {
+	if got := opsworksserver.Operations(); len(got) != 8 {
 		t.Errorf("Operations = %v", got)
 	}
 }

@@ -609,3 +609,90 @@ func (f *Fake) DescribeCommands(_ context.Context, in *awsopsworks.DescribeComma
 	}
 	return nil, notFound("Unable to find deployment with ID %s", id)
 }
+
+// DescribeInstances answers the instances named
+// (ResourceNotFoundException for an unknown one), a layer's or a stack's.
+func (f *Fake) DescribeInstances(_ context.Context, in *awsopsworks.DescribeInstancesInput, _ ...func(*awsopsworks.Options)) (*awsopsworks.DescribeInstancesOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.begin("DescribeInstances"); err != nil {
+		return nil, err
+	}
+	out := &awsopsworks.DescribeInstancesOutput{}
+	show := func(x *instance) {
+		out.Instances = append(out.Instances, types.Instance{InstanceId: aws.String(x.id), StackId: aws.String(x.stack),
+			LayerIds: append([]string(nil), x.layers...), Hostname: aws.String(x.id), Status: aws.String("online")})
+	}
+	switch {
+	case len(in.InstanceIds) > 0:
+		for _, id := range in.InstanceIds {
+			found := false
+			for _, x := range f.instances {
+				if x.id == id {
+					show(x)
+					found = true
+				}
+			}
+			if !found {
+				return nil, notFound("Unable to find instance with ID %s", id)
+			}
+		}
+	case aws.ToString(in.LayerId) != "":
+		if f.layers[aws.ToString(in.LayerId)] == "" {
+			return nil, notFound("Unable to find layer with ID %s", aws.ToString(in.LayerId))
+		}
+		for _, x := range f.instances {
+			if slices.Contains(x.layers, aws.ToString(in.LayerId)) {
+				show(x)
+			}
+		}
+	case aws.ToString(in.StackId) != "":
+		if !f.stacks[aws.ToString(in.StackId)] {
+			return nil, notFound("Unable to find stack with ID %s", aws.ToString(in.StackId))
+		}
+		for _, x := range f.instances {
+			if x.stack == aws.ToString(in.StackId) {
+				show(x)
+			}
+		}
+	default:
+		return nil, validation("Please provide either one or more instance IDs or one stack ID or one app ID")
+	}
+	return out, nil
+}
+
+// DescribeLayers answers the layers named (ResourceNotFoundException for
+// an unknown one) or a stack's.
+func (f *Fake) DescribeLayers(_ context.Context, in *awsopsworks.DescribeLayersInput, _ ...func(*awsopsworks.Options)) (*awsopsworks.DescribeLayersOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.begin("DescribeLayers"); err != nil {
+		return nil, err
+	}
+	out := &awsopsworks.DescribeLayersOutput{}
+	if len(in.LayerIds) > 0 {
+		for _, id := range in.LayerIds {
+			st := f.layers[id]
+			if st == "" {
+				return nil, notFound("Unable to find layer with ID %s", id)
+			}
+			out.Layers = append(out.Layers, types.Layer{LayerId: aws.String(id), StackId: aws.String(st), Name: aws.String(id)})
+		}
+		return out, nil
+	}
+	stack := aws.ToString(in.StackId)
+	if !f.stacks[stack] {
+		return nil, notFound("Unable to find stack with ID %s", stack)
+	}
+	var ids []string
+	for id, st := range f.layers {
+		if st == stack {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		out.Layers = append(out.Layers, types.Layer{LayerId: aws.String(id), StackId: aws.String(stack), Name: aws.String(id)})
+	}
+	return out, nil
+}

@@ -168,6 +168,9 @@ func (d *Driver) prepare(ctx context.Context, req deploy.Request) (*deploy.Plan,
 	if id := req.Revision.ID; id != "" && (strings.ContainsAny(id, " \t\r\n[]") || len(id) > 1024) {
 		return nil, deploy.Invalid("revision.id", id, "an app source revision has no spaces or brackets")
 	}
+	if hasUserinfo(req.Revision.ID) {
+		return nil, deploy.Invalid("revision.id", safeURL(req.Revision.ID), "a URL with credentials would be recorded in the deployment; give them in the app source's Username and Password instead")
+	}
 	plan := &deploy.Plan{Request: req, Mode: deploy.ModePlatform}
 	pd := &planDetail{stack: stack, app: app, cmd: cmd, opts: o}
 	var deps []types.Deployment
@@ -192,8 +195,11 @@ func (d *Driver) prepare(ctx context.Context, req deploy.Request) (*deploy.Plan,
 	plan.Notes = append(plan.Notes, fmt.Sprintf("runs on %d instances: %s", len(targets), strings.Join(targets, ", ")))
 	cmdChange := deploy.Change{Path: "command", New: commandLabel(cmd, o.Args)}
 	var hist []deploy.HistoryEntry
+	if a != nil && hasUserinfo(sourceRevision(a.AppSource)) {
+		return nil, deploy.Invalid("appSource.url", safeURL(sourceRevision(a.AppSource)), "app "+app+"'s source URL holds credentials, which the driver would record in deployments; move them to the source's Username and Password")
+	}
 	if a != nil {
-		hist = history(a, deps, d.opts.Clock)
+		hist = history(a, deps)
 		if cur, ok := current(hist); ok {
 			r := cur.Revision
 			plan.From = &r

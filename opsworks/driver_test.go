@@ -218,3 +218,20 @@ func TestStatusManyBatches(t *testing.T) {
 		t.Errorf("StatusMany made %d calls: %v", n, e.fake.Calls()[calls:])
 	}
 }
+
+func TestSourceCredentialsRefused(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	_, err := e.eng.Plan(ctx, deploy.Request{Target: e.tgt, Revision: deploy.Revision{ID: "https://deployer:s3cr3t@artifacts.example.com/app-2.zip"}})
+	if !errors.Is(err, deploy.ErrInvalidRequest) || strings.Contains(err.Error(), "s3cr3t") {
+		t.Fatalf("revision with credentials: %v", err)
+	}
+	if _, err := e.fake.UpdateApp(ctx, &awsopsworks.UpdateAppInput{AppId: aws.String("app-1"), AppSource: &types.Source{
+		Type: types.SourceTypeArchive, Url: aws.String("https://deployer:s3cr3t@artifacts.example.com/app-1.zip")}}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.eng.Plan(ctx, deploy.Request{Target: e.tgt, Revision: deploy.Revision{ID: "https://artifacts.example.com/app-2.zip"}})
+	if !errors.Is(err, deploy.ErrInvalidRequest) || strings.Contains(err.Error(), "s3cr3t") || !strings.Contains(err.Error(), "***@") {
+		t.Fatalf("app source with credentials: %v", err)
+	}
+}

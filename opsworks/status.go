@@ -115,13 +115,13 @@ func withRevision(s *types.Source, rev string) *types.Source {
 }
 
 func revisionOf(app, rev string, s *types.Source) deploy.Revision {
-	r := deploy.Revision{ID: rev, Label: rev, Attrs: map[string]string{"app": app}}
+	r := deploy.Revision{ID: rev, Label: safeURL(rev), Attrs: map[string]string{"app": app}}
 	if s != nil {
 		if s.Type != "" {
 			r.Attrs["sourceType"] = string(s.Type)
 		}
 		if u := aws.ToString(s.Url); u != "" && u != rev {
-			r.Source = u
+			r.Source = safeURL(u)
 		}
 	}
 	return r
@@ -176,7 +176,7 @@ func rolledBack(deps []types.Deployment) map[string]string {
 // history builds an app's history from its stack's deployments: one entry
 // per deploy or rollback the driver marked, newest first, then the
 // revision the app ran before the oldest of them.
-func history(a *types.App, deps []types.Deployment, clk deploy.Clock) []deploy.HistoryEntry {
+func history(a *types.App, deps []types.Deployment) []deploy.HistoryEntry {
 	app := aws.ToString(a.AppId)
 	type marked struct {
 		dep types.Deployment
@@ -292,7 +292,7 @@ func (d *Driver) History(ctx context.Context, t deploy.Target) ([]deploy.History
 	if err != nil {
 		return nil, wrap("history", t, "", err)
 	}
-	return history(a, deps, d.opts.Clock), nil
+	return history(a, deps), nil
 }
 
 // Status reads deployment d with DescribeDeployments and its instances'
@@ -425,10 +425,10 @@ func (d *Driver) describe(ctx context.Context, in *deploy.Deployment, dep *types
 	if nd.UpdatedAt.IsZero() {
 		nd.UpdatedAt = nd.CreatedAt
 	}
-	if nd.Status == deploy.StatusSucceeded && len(cmds) > 0 && ok < len(cmds) {
-		// Skipped instances: OpsWorks calls the deployment successful.
-		nd.Percent = float64(ok) * 100 / float64(len(cmds))
-	} else if nd.Status == deploy.StatusSucceeded {
+	if nd.Status == deploy.StatusSucceeded && ok == len(cmds) {
+		// Every command succeeded (or there were none). With skipped
+		// instances OpsWorks still calls it successful, and Percent says
+		// how many ran it.
 		nd.Percent = 100
 	}
 	if nd.Status == deploy.StatusFailed {
@@ -542,4 +542,36 @@ func withPlatform(t deploy.Target) deploy.Target {
 		t.Platform = Platform
 	}
 	return t
+}
+
+// safeURL hides the user information of a URL (https://user:secret@host/...)
+// so a repository's credentials never reach plans, events or errors.
+func safeURL(s string) string {
+	i := strings.Index(s, "://")
+	if i < 0 {
+		return s
+	}
+	auth := s[i+3:]
+	end := len(auth)
+	if j := strings.IndexAny(auth, "/?#"); j >= 0 {
+		end = j
+	}
+	at := strings.LastIndex(auth[:end], "@")
+	if at < 0 {
+		return s
+	}
+	return s[:i+3] + "***@" + auth[at+1:]
+}
+
+// hasUserinfo reports whether s is a URL with user information.
+func hasUserinfo(s string) bool {
+	i := strings.Index(s, "://")
+	if i < 0 {
+		return false
+	}
+	rest := s[i+3:]
+	if j := strings.IndexAny(rest, "/?#"); j >= 0 {
+		rest = rest[:j]
+	}
+	return strings.Contains(rest, "@")
 }

@@ -53,9 +53,10 @@ func (d *Driver) Platform() string { return Platform }
 type Detail struct {
 	// StackID and AppID are the target (AppID is empty for stack commands).
 	StackID, AppID string
-	// Command and Args are the deployment's command.
+	// Command is the deployment's command.
 	Command string
-	Args    map[string][]string
+	// Args are the command's arguments.
+	Args map[string][]string
 	// InstanceIDs are the instances OpsWorks runs the command on.
 	InstanceIDs []string
 	// Failed lists the instances whose command failed, once known.
@@ -64,9 +65,12 @@ type Detail struct {
 
 // InstanceFailure is one instance whose command failed.
 type InstanceFailure struct {
+	// InstanceID is the OpsWorks instance.
 	InstanceID string
-	CommandID  string
-	ExitCode   int
+	// CommandID is the instance's command.
+	CommandID string
+	// ExitCode is what the command exited with.
+	ExitCode int
 	// LogURL is the command's log, where OpsWorks gives one.
 	LogURL string
 }

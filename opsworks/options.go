@@ -88,10 +88,12 @@ type DeployOptions struct {
 	// or false); execute_recipes needs recipes (each "cookbook::recipe").
 	// The other commands take none. Unknown arguments are refused.
 	Args map[string][]string
-	// InstanceIDs and LayerIDs limit the deployment to these instances
-	// and the instances of these layers. Default every instance of the stack.
+	// InstanceIDs limits the deployment to these instances (with the
+	// instances of LayerIDs). Default every instance of the stack.
 	InstanceIDs []string
-	LayerIDs    []string
+	// LayerIDs limits the deployment to the instances of these layers
+	// (with InstanceIDs).
+	LayerIDs []string
 	// CustomJSON overrides stack configuration attributes. It must be a
 	// JSON object. It is sent to OpsWorks and never appears in plans,
 	// events, logs or errors.

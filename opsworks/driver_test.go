@@ -235,3 +235,16 @@ func TestSourceCredentialsRefused(t *testing.T) {
 		t.Fatalf("app source with credentials: %v", err)
 	}
 }
+
+func TestNewFromConfig(t *testing.T) {
+	d := opsworks.NewFromConfig(aws.Config{Region: "us-east-1"}, opsworks.Options{})
+	if d.Platform() != opsworks.Platform || opsworks.Platform != "opsworks" {
+		t.Fatalf("Platform() = %q", d.Platform())
+	}
+	if opsworks.FailedInstances(nil) != nil || opsworks.FailedInstances(&deploy.Deployment{}) != nil {
+		t.Fatal("FailedInstances of a deployment without detail")
+	}
+	if len(opsworks.AppCommands())+len(opsworks.StackCommands()) != 12 {
+		t.Fatal("not twelve commands")
+	}
+}

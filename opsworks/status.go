@@ -67,14 +67,6 @@ func parseMarker(comment string) (marker, bool) {
 	return m, true
 }
 
-// userComment is a comment without the driver's marker.
-func userComment(comment string) string {
-	if _, ok := parseMarker(comment); ok {
-		return strings.TrimSpace(comment[:strings.LastIndex(comment, markerPrefix)])
-	}
-	return comment
-}
-
 // urlSources are the source types whose version is their URL.
 func urlSource(t types.SourceType) bool {
 	return t == types.SourceTypeS3 || t == types.SourceTypeArchive

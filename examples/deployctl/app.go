@@ -30,6 +30,10 @@ type app struct {
 	stdout io.Writer
 	stderr io.Writer
 	mu     sync.Mutex
+
+	// repair is the command that puts the target back, set by commands
+	// that change one; printed when a deployment was interrupted.
+	repair string
 }
 
 // usageError is bad command-line usage: exit status 2.

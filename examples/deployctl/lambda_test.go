@@ -6,11 +6,15 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -21,6 +25,7 @@ import (
 	awslambda "github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
+	"github.com/switchyard/switchyard/deploy"
 	"github.com/switchyard/switchyard/deploy/deploytest"
 	"github.com/switchyard/switchyard/internal/codedeployserver"
 	"github.com/switchyard/switchyard/internal/motoserver"
@@ -58,7 +63,11 @@ func lambdaZip(t *testing.T, body string) []byte {
 
 // TestLambdaCommandsOnMoto runs deploy --dry-run, deploy, status, a deploy
 // to the same version (refused) and stop against moto_server.
-func TestLambdaCommandsOnMoto(t *testing.T) {
+// lambdaOnMoto starts moto with function "app" (version 1) and alias
+// "live" on it, and writes a zip of a second version. It returns the
+// server, a Lambda client, the zip's path and a history file path.
+func lambdaOnMoto(t *testing.T) (*motoserver.Server, *awslambda.Client, string, string) {
+	t.Helper()
 	srv := motoserver.Start(t)
 	t.Setenv("AWS_ACCESS_KEY_ID", "testing")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "testing")
@@ -97,6 +106,12 @@ func TestLambdaCommandsOnMoto(t *testing.T) {
 		t.Fatal(err)
 	}
 	hist := filepath.Join(dir, "history.json")
+	return srv, lc, zipPath, hist
+}
+
+func TestLambdaCommandsOnMoto(t *testing.T) {
+	srv, lc, zipPath, hist := lambdaOnMoto(t)
+	ctx := context.Background()
 	base := []string{"--endpoint-url", srv.URL, "lambda"}
 	common := []string{"--function", "app", "--alias", "live", "--history", hist}
 	cli := func(args ...string) (int, string, string) {
@@ -206,4 +221,108 @@ func TestLambdaStopCodeDeploy(t *testing.T) {
 	if code != 1 || !strings.Contains(stderr, "cannot be stopped") {
 		t.Fatalf("stop of a succeeded deployment: exit %d\n%s\n%s", code, out, stderr)
 	}
+}
+
+// SIGTERM (as CI systems cancel jobs) in the middle of a canary stops it and
+// puts the alias back on the old version alone before deployctl exits 1.
+func TestLambdaSignalRestoresAlias(t *testing.T) {
+	srv, lc, zipPath, hist := lambdaOnMoto(t)
+	ctx := context.Background()
+	sigs := make(chan os.Signal, 2)
+	var errOut syncBuffer
+	sctx, release := interruptible(ctx, sigs, &errOut)
+	defer release()
+	done := make(chan int, 1)
+	go func() {
+		done <- run(sctx, []string{"--endpoint-url", srv.URL, "lambda", "deploy", "--function", "app", "--alias", "live",
+			"--history", hist, "--zip", zipPath, "--strategy", "canary:10:1h"}, io.Discard, &errOut)
+	}()
+	weighted := func() bool {
+		out, err := lc.GetAlias(ctx, &awslambda.GetAliasInput{FunctionName: aws.String("app"), Name: aws.String("live")})
+		return err == nil && out.RoutingConfig != nil && len(out.RoutingConfig.AdditionalVersionWeights) > 0
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for !weighted() {
+		if time.Now().After(deadline) {
+			t.Fatalf("the canary never weighted the alias: %s", errOut.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	sigs <- syscall.SIGTERM
+	var code int
+	select {
+	case code = <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("deployctl did not exit after SIGTERM: %s", errOut.String())
+	}
+	if code != 1 {
+		t.Fatalf("exit %d after SIGTERM, want 1: %s", code, errOut.String())
+	}
+	out, err := lc.GetAlias(ctx, &awslambda.GetAliasInput{FunctionName: aws.String("app"), Name: aws.String("live")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(out.FunctionVersion) != "1" || (out.RoutingConfig != nil && len(out.RoutingConfig.AdditionalVersionWeights) > 0) {
+		t.Fatalf("alias after SIGTERM: version %s, routing %+v", aws.ToString(out.FunctionVersion), out.RoutingConfig)
+	}
+	for _, want := range []string{"terminated: stopping the deployment and restoring the platform", "all traffic back on"} {
+		if !strings.Contains(errOut.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut.String())
+		}
+	}
+}
+
+func TestSecondSignalCutsCleanupShort(t *testing.T) {
+	sigs := make(chan os.Signal, 2)
+	var errOut syncBuffer
+	ctx, release := interruptible(context.Background(), sigs, &errOut)
+	defer release()
+	clk := deploytest.NewClock(time.Time{}) // manual: a pending stop waits
+	fake := deploytest.NewDriver(deploytest.DriverOptions{Clock: clk})
+	target := fake.AddTarget("web", deploy.Revision{ID: "v1"})
+	fake.StopSlowly(1000)
+	eng := deploy.New(fake, deploy.Options{Clock: clk, CleanupTimeout: time.Hour})
+	first := deploy.GateFunc{GateName: "first-signal", Phases: []deploy.Phase{deploy.PhaseShift},
+		Func: func(context.Context, deploy.Check) error { sigs <- syscall.SIGHUP; <-ctx.Done(); return nil }}
+	done := make(chan error, 1)
+	go func() {
+		_, err := eng.Deploy(ctx, deploy.Request{Target: target, Revision: deploy.Revision{ID: "v2"},
+			Strategy: deploy.Canary(10, time.Hour), Gates: []deploy.Gate{first}})
+		done <- err
+	}()
+	if err := clk.BlockUntil(context.Background(), 1); err != nil { // the cleanup waits on its pending stop
+		t.Fatal(err)
+	}
+	sigs <- os.Interrupt
+	select {
+	case err := <-done:
+		if !strings.Contains(fmt.Sprint(err), "cleanup cut short") {
+			t.Fatalf("err %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the second signal did not cut the cleanup short")
+	}
+	for _, want := range []string{"hangup: stopping the deployment", "interrupt again: cutting the cleanup short"} {
+		if !strings.Contains(errOut.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut.String())
+		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the signal watcher and the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

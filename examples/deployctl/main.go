@@ -6,7 +6,12 @@
 //	deployctl [global flags] <command> [command flags]
 //
 // Global flags: --region, --profile, --endpoint-url, --output text|json,
-// --timeout. Exit status: 0 on success, 1 when a deployment failed, was
+// --timeout (default 10 minutes, as ecspresso's; 0 waits without limit).
+// SIGINT, SIGTERM and SIGHUP are handled alike: the first stops the
+// deployment and restores the platform (an engine-driven shift is rolled
+// back) within the engine's cleanup time; a second cuts that short, and
+// deployctl prints the state it left and the command that repairs it.
+// Exit status: 0 on success, 1 when a deployment failed, was
 // stopped or was rolled back (or AWS refused a call), 2 on bad usage or
 // invalid input.
 package main
@@ -20,7 +25,15 @@ import (
 	"os"
 	"os/signal"
 	"sort"
+	"syscall"
+	"time"
+
+	"github.com/switchyard/switchyard/deploy"
 )
+
+// defaultTimeout bounds every waiting command unless --timeout says
+// otherwise: ecspresso's default.
+const defaultTimeout = 10 * time.Minute
 
 // command is one deployctl subcommand.
 type command struct {
@@ -41,10 +54,44 @@ func commands() []command {
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	ctx, interrupt := interruptible(context.Background(), sigs, os.Stderr)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
+	signal.Stop(sigs)
+	interrupt()
 	os.Exit(code)
+}
+
+// interruptible returns a context that the first signal on sigs cancels
+// and whose cleanups (deploy.WithCleanupContext) the second cuts short, so
+// SIGINT, SIGTERM and SIGHUP all stop a deployment the same way: the first
+// stops it and restores the platform within the engine's cleanup time; the
+// second stops at once. The returned func releases the watcher.
+func interruptible(parent context.Context, sigs <-chan os.Signal, stderr io.Writer) (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(parent)
+	hard, cutShort := context.WithCancelCause(context.Background())
+	quit := make(chan struct{})
+	go func() {
+		select {
+		case s := <-sigs:
+			fmt.Fprintf(stderr, "deployctl: %s: stopping the deployment and restoring the platform (send it again to stop at once)\n", s)
+			cancel(fmt.Errorf("%w: interrupted by %s", context.Canceled, s))
+		case <-quit:
+			return
+		}
+		select {
+		case s := <-sigs:
+			fmt.Fprintf(stderr, "deployctl: %s again: cutting the cleanup short\n", s)
+			cutShort(fmt.Errorf("%w: interrupted twice", context.Canceled))
+		case <-quit:
+		}
+	}()
+	return deploy.WithCleanupContext(ctx, hard), func() {
+		close(quit)
+		cancel(nil)
+		cutShort(nil)
+	}
 }
 
 // run executes deployctl with args and returns the exit status.
@@ -56,7 +103,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&a.profile, "profile", "", "shared config profile (default: AWS_PROFILE)")
 	fs.StringVar(&a.endpointURL, "endpoint-url", "", "send every AWS call to this endpoint (default: AWS_ENDPOINT_URL)")
 	fs.StringVar(&a.output, "output", "text", "output format: text or json")
-	fs.DurationVar(&a.timeout, "timeout", 0, "give up after this long (0: no limit); an engine-driven shift is rolled back")
+	fs.DurationVar(&a.timeout, "timeout", defaultTimeout, "give up waiting after this long (0: no limit); an engine-driven shift is rolled back")
 	fs.Usage = func() { usage(stderr, fs) }
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -89,6 +136,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err := c.run(ctx, a, rest[1:])
 		if err != nil && !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintf(stderr, "deployctl %s: %v\n", c.name, err)
+		}
+		if err != nil && a.repair != "" && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, deploy.ErrTimeout)) {
+			// Interrupted or out of time: say what repairs whatever the
+			// platform was left with (the last state is printed above).
+			fmt.Fprintf(stderr, "deployctl %s: if the target is not back on its previous revision, repair it with: %s\n", c.name, a.repair)
 		}
 		return exitCode(err)
 	}

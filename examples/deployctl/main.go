@@ -137,7 +137,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if err != nil && !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintf(stderr, "deployctl %s: %v\n", c.name, err)
 		}
-		if err != nil && a.repair != "" && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, deploy.ErrTimeout)) {
+		interrupted := errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, deploy.ErrTimeout)
+		if interrupted && a.repair != "" && !errors.Is(err, deploy.ErrRolledBack) {
 			// Interrupted or out of time: say what repairs whatever the
 			// platform was left with (the last state is printed above).
 			fmt.Fprintf(stderr, "deployctl %s: if the target is not back on its previous revision, repair it with: %s\n", c.name, a.repair)

@@ -307,6 +307,8 @@ func (e *Engine) Plan(ctx context.Context, req Request) (*Plan, error) {
 	if p.Mode == "" {
 		p.Mode = ModePlatform
 	}
+	// Secrets never reach a plan's reader: not in the diff, not in events.
+	p.Changes = redact(p.Changes)
 	if len(p.Request.Strategy.Steps) == 0 {
 		p.Request.Strategy = req.Strategy
 	}

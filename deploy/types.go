@@ -183,8 +183,60 @@ type Change struct {
 	// Path names what changes, such as "taskDefinition.containerDefinitions[0].image".
 	Path string `json:"path"`
 	// Old and New are the values as text; Old is empty for an addition.
+	// Sensitive values read as Redacted.
 	Old string `json:"old,omitempty"`
 	New string `json:"new,omitempty"`
+	// Sensitive marks a value that must never be shown. Drivers set it for
+	// values they know to be secret; Engine.Plan also sets it for every path
+	// SensitivePath names, and then replaces Old and New with Redacted.
+	Sensitive bool `json:"sensitive,omitempty"`
+}
+
+// Redacted is what a sensitive value reads as in plans and events.
+const Redacted = "(redacted)"
+
+// secretWords are path fragments that mark a value as secret.
+var secretWords = [...]string{"password", "passwd", "secret", "token", "credential", "privatekey", "private_key",
+	"apikey", "api_key", "accesskey", "access_key", "sshkey", "ssh_key", "customjson", "auth"}
+
+// SensitivePath reports whether a change at path holds a value that must
+// never be shown in output: an environment variable's value (ECS's
+// environment[i].value, Lambda's Environment.Variables.NAME), or anything
+// whose path looks secret (password, secret, token, credential, private,
+// API, access or SSH key, auth, OpsWorks's CustomJson). Names alone are not
+// sensitive: environment[i].name is shown.
+func SensitivePath(path string) bool {
+	p := strings.ToLower(path)
+	if strings.Contains(p, "environment") && (strings.HasSuffix(p, ".value") || strings.Contains(p, "environment.variables.")) {
+		return true
+	}
+	for _, w := range secretWords {
+		if strings.Contains(p, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// redact returns changes with every sensitive value replaced by Redacted.
+func redact(changes []Change) []Change {
+	if len(changes) == 0 {
+		return changes
+	}
+	out := make([]Change, len(changes))
+	for i, c := range changes {
+		if c.Sensitive || SensitivePath(c.Path) {
+			c.Sensitive = true
+			if c.Old != "" {
+				c.Old = Redacted
+			}
+			if c.New != "" {
+				c.New = Redacted
+			}
+		}
+		out[i] = c
+	}
+	return out
 }
 
 // Mode says who carries out the strategy's steps.
@@ -319,7 +371,9 @@ type Request struct {
 	// Comment is recorded on platforms that keep one.
 	Comment string `json:"comment,omitempty"`
 	// Options holds driver-specific options, such as *ecs.DeployOptions.
-	Options any `json:"options,omitempty"`
+	// They are left out of JSON: a task definition or function
+	// configuration carries environment values and other secrets.
+	Options any `json:"-"`
 }
 
 // OptionsOf returns a request's driver-specific options as a T, accepting

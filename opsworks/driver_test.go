@@ -194,7 +194,7 @@ func TestPlanJSONHidesCustomJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	b, err := jsonOf(p)
-	if err != nil || strings.Contains(b, "hunter2") || strings.Contains(p.String(), "hunter2") || !strings.Contains(b, "not shown") {
+	if err != nil || strings.Contains(b, "hunter2") || strings.Contains(p.String(), "hunter2") || !strings.Contains(b, deploy.Redacted) {
 		t.Fatalf("plan shows the custom JSON: %s %v", b, err)
 	}
 }

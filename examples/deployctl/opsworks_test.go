@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchyard/switchyard/deploy"
 	"github.com/switchyard/switchyard/internal/opsworksserver"
 	"github.com/switchyard/switchyard/opsworks/opsworksfake"
 )
@@ -78,7 +79,7 @@ func TestOpsWorksCommands(t *testing.T) {
 		t.Fatalf("dry run: exit %d mutations %d\n%s\n%s", code, fake.Mutations(), out, stderr)
 	}
 	code, out, stderr = cli(append([]string{"--output", "json"}, with("deploy", "--revision", "v2", "--dry-run", "--custom-json", `{"password":"hunter2"}`)...)...)
-	if code != 0 || strings.Contains(out+stderr, "hunter2") || !strings.Contains(out, "not shown") {
+	if code != 0 || strings.Contains(out+stderr, "hunter2") || !strings.Contains(out, deploy.Redacted) {
 		t.Fatalf("json dry run shows the custom JSON or failed: exit %d\n%s\n%s", code, out, stderr)
 	}
 	code, out, stderr = cli(with("deploy", "--revision", "v2", "--arg", "migrate=true", "--comment", "release 2", "--custom-json", `{"password":"hunter2"}`)...)

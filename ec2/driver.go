@@ -824,7 +824,7 @@ func (d *Driver) Status(ctx context.Context, dep *deploy.Deployment) (*deploy.De
 	out := s.Apply(dep)
 	if out.Status == deploy.StatusFailed || out.Status == deploy.StatusStopped || out.Status == deploy.StatusRolledBack ||
 		(out.Status == deploy.StatusInProgress && out.RolledBackBy != "") {
-		if le := FailureOf(out); le != nil && !strings.Contains(out.Reason, le.Instance) {
+		if le := FailureOf(out); le != nil && !strings.Contains(out.Reason, le.Error()) {
 			out.Reason = le.Error() + "; " + out.Reason
 		}
 	}

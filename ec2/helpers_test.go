@@ -60,7 +60,7 @@ func newEnv(t *testing.T, instances int) *env {
 		DeploymentStyle: &cdtypes.DeploymentStyle{DeploymentType: cdtypes.DeploymentTypeBlueGreen,
 			DeploymentOption: cdtypes.DeploymentOptionWithTrafficControl},
 		BlueGreen: &cdtypes.BlueGreenDeploymentConfiguration{
-			DeploymentReadyOption: &cdtypes.DeploymentReadyOption{ActionOnTimeout: cdtypes.DeploymentReadyActionStopDeployment},
+			DeploymentReadyOption:                     &cdtypes.DeploymentReadyOption{ActionOnTimeout: cdtypes.DeploymentReadyActionStopDeployment},
 			TerminateBlueInstancesOnDeploymentSuccess: &cdtypes.BlueInstanceTerminationOption{Action: cdtypes.InstanceActionKeepAlive}},
 		EC2TagFilters: []cdtypes.EC2TagFilter{{Key: aws.String("Env"), Value: aws.String("bg"), Type: cdtypes.EC2TagFilterTypeKeyAndValue}}})
 	for _, g := range []string{"web", "bg"} {

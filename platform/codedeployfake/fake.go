@@ -1472,8 +1472,9 @@ func (f *Fake) ListOnPremisesInstances(_ context.Context, in *codedeploy.ListOnP
 
 // CreateDeploymentGroup registers a deployment group with what the input
 // says (style, tag filters and sets, Auto Scaling groups, alarms,
-// auto-rollback, configuration). Its targets are the on-premises instances
-// its tag filters match, or one target named after the group. A name
+// auto-rollback, configuration), deploying in batches. Its targets are the
+// on-premises instances its tag filters or tag sets match (OR within a set,
+// AND across sets), or one target named after the group. A name
 // already taken gives DeploymentGroupAlreadyExistsException.
 func (f *Fake) CreateDeploymentGroup(_ context.Context, in *codedeploy.CreateDeploymentGroupInput, _ ...func(*codedeploy.Options)) (*codedeploy.CreateDeploymentGroupOutput, error) {
 	f.mu.Lock()
@@ -1502,13 +1503,35 @@ func (f *Fake) CreateDeploymentGroup(_ context.Context, in *codedeploy.CreateDep
 		f.mu.Unlock()
 		return nil, &cdtypes.RoleRequiredException{Message: aws.String("Role ARN is required")}
 	}
+	sets := [][]cdtypes.TagFilter{}
+	if len(in.OnPremisesInstanceTagFilters) > 0 {
+		sets = append(sets, in.OnPremisesInstanceTagFilters)
+	}
+	if in.OnPremisesTagSet != nil {
+		sets = append(sets, in.OnPremisesTagSet.OnPremisesTagSetList...)
+	}
 	var targets []string
 	for n, tags := range f.onPrem {
-		for _, tf := range in.OnPremisesInstanceTagFilters {
-			if v, ok := tags[aws.ToString(tf.Key)]; ok && (tf.Type == cdtypes.TagFilterTypeKeyOnly || v == aws.ToString(tf.Value)) {
-				targets = append(targets, n)
-				break
+		all := len(sets) > 0
+		for _, set := range sets {
+			any := false
+			for _, tf := range set {
+				v, ok := tags[aws.ToString(tf.Key)]
+				switch tf.Type {
+				case cdtypes.TagFilterTypeKeyOnly:
+					any = any || ok
+				case cdtypes.TagFilterTypeValueOnly:
+					for _, tv := range tags {
+						any = any || tv == aws.ToString(tf.Value)
+					}
+				default:
+					any = any || (ok && v == aws.ToString(tf.Value))
+				}
 			}
+			all = all && any
+		}
+		if all {
+			targets = append(targets, n)
 		}
 	}
 	sort.Strings(targets)

@@ -40,7 +40,7 @@ func TestPlanBatches(t *testing.T) {
 			}
 			return want{batches: rep(n-(n*50+99)/100, n)}
 		}},
-		{"CodeDeployDefault.AllAtOnce", nil, func(n int) want { return want{batches: []int{n}}} },
+		{"CodeDeployDefault.AllAtOnce", nil, func(n int) want { return want{batches: []int{n}} }},
 		{"HOST_COUNT:2", &deploy.MinHealthyHosts{Type: deploy.HostCount, Value: 2}, func(n int) want {
 			if n <= 2 {
 				return want{refused: true}

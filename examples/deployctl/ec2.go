@@ -170,7 +170,7 @@ func (f *ec2Flags) options(cmd string) (*ec2.DeployOptions, deploy.Strategy, dep
 		return nil, strategy, 0, nil
 	}
 	o := &ec2.DeployOptions{Alarms: f.alarms, CodeDeployConfig: f.config,
-		FileExistsBehavior: ec2.FileExistsBehavior(strings.ToUpper(f.fileExists)),
+		FileExistsBehavior:            ec2.FileExistsBehavior(strings.ToUpper(f.fileExists)),
 		IgnoreApplicationStopFailures: f.ignoreStopFailures, UpdateOutdatedInstancesOnly: f.outdatedOnly}
 	rollbackOn, err := deploy.ParseRollbackOn(f.rollbackOn)
 	if err != nil {

@@ -23,7 +23,7 @@ const Platform = "ec2"
 // *codedeploy.Client satisfies it, and so does codedeployfake.Fake.
 type CodeDeployAPI interface {
 	platform.CodeDeployAPI
-	BatchGetDeploymentGroups(ctx context.Context, in *codedeploy.BatchGetDeploymentGroupsInput, optFns ...func(*codedeploy.Options)) (*codedeploy.BatchGetDeploymentGroupsOutput, error)
+	GetDeploymentGroup(ctx context.Context, in *codedeploy.GetDeploymentGroupInput, optFns ...func(*codedeploy.Options)) (*codedeploy.GetDeploymentGroupOutput, error)
 	GetDeploymentConfig(ctx context.Context, in *codedeploy.GetDeploymentConfigInput, optFns ...func(*codedeploy.Options)) (*codedeploy.GetDeploymentConfigOutput, error)
 	CreateDeploymentConfig(ctx context.Context, in *codedeploy.CreateDeploymentConfigInput, optFns ...func(*codedeploy.Options)) (*codedeploy.CreateDeploymentConfigOutput, error)
 	CreateDeploymentGroup(ctx context.Context, in *codedeploy.CreateDeploymentGroupInput, optFns ...func(*codedeploy.Options)) (*codedeploy.CreateDeploymentGroupOutput, error)

@@ -43,26 +43,23 @@ type Group struct {
 	RollbackOn deploy.RollbackOn
 	// LastSucceeded is the group's last successful deployment, if any.
 	LastSucceeded string
-	// Info is the BatchGetDeploymentGroups record.
+	// Info is the GetDeploymentGroup record.
 	Info *cdtypes.DeploymentGroupInfo
 }
 
 // readGroup reads application/group. A missing one wraps deploy.ErrNotFound.
 func (d *Driver) readGroup(ctx context.Context, app, grp string) (*Group, error) {
 	target := app + "/" + grp
-	out, err := d.cd.BatchGetDeploymentGroups(ctx, &codedeploy.BatchGetDeploymentGroupsInput{
-		ApplicationName: aws.String(app), DeploymentGroupNames: []string{grp}})
+	out, err := d.cd.GetDeploymentGroup(ctx, &codedeploy.GetDeploymentGroupInput{
+		ApplicationName: aws.String(app), DeploymentGroupName: aws.String(grp)})
 	if err != nil {
-		return nil, platform.Wrap(Platform, "BatchGetDeploymentGroups", target, err)
+		return nil, platform.Wrap(Platform, "GetDeploymentGroup", target, err)
 	}
-	for i := range out.DeploymentGroupsInfo {
-		info := &out.DeploymentGroupsInfo[i]
-		if aws.ToString(info.DeploymentGroupName) == grp {
-			return groupFromInfo(app, info), nil
-		}
+	if out.DeploymentGroupInfo == nil {
+		return nil, &deploy.Error{Platform: Platform, Op: "GetDeploymentGroup", Target: target,
+			Err: fmt.Errorf("%w: deployment group %s of application %s does not exist", deploy.ErrNotFound, grp, app)}
 	}
-	return nil, &deploy.Error{Platform: Platform, Op: "BatchGetDeploymentGroups", Target: target,
-		Err: fmt.Errorf("%w: deployment group %s of application %s does not exist", deploy.ErrNotFound, grp, app)}
+	return groupFromInfo(app, out.DeploymentGroupInfo), nil
 }
 
 func groupFromInfo(app string, info *cdtypes.DeploymentGroupInfo) *Group {

@@ -127,6 +127,10 @@ func (e *echo) BatchGetDeployments(_ context.Context, in *codedeploy.BatchGetDep
 	return answer[codedeploy.BatchGetDeploymentsOutput](e, in)
 }
 
+func (e *echo) GetDeploymentGroup(_ context.Context, in *codedeploy.GetDeploymentGroupInput, _ ...func(*codedeploy.Options)) (*codedeploy.GetDeploymentGroupOutput, error) {
+	return answer[codedeploy.GetDeploymentGroupOutput](e, in)
+}
+
 func (e *echo) BatchGetDeploymentGroups(_ context.Context, in *codedeploy.BatchGetDeploymentGroupsInput, _ ...func(*codedeploy.Options)) (*codedeploy.BatchGetDeploymentGroupsOutput, error) {
 	return answer[codedeploy.BatchGetDeploymentGroupsOutput](e, in)
 }
@@ -222,6 +226,11 @@ func TestRoundTrip(t *testing.T) {
 		"BatchGetDeployments": func(t *testing.T) {
 			roundTrip(t, func(c *codedeploy.Client, ctx context.Context, in *codedeploy.BatchGetDeploymentsInput) (*codedeploy.BatchGetDeploymentsOutput, error) {
 				return c.BatchGetDeployments(ctx, in)
+			})
+		},
+		"GetDeploymentGroup": func(t *testing.T) {
+			roundTrip(t, func(c *codedeploy.Client, ctx context.Context, in *codedeploy.GetDeploymentGroupInput) (*codedeploy.GetDeploymentGroupOutput, error) {
+				return c.GetDeploymentGroup(ctx, in)
 			})
 		},
 		"BatchGetDeploymentGroups": func(t *testing.T) {

@@ -17,7 +17,7 @@
 // ContinueDeployment, ListDeploymentTargets, BatchGetDeploymentTargets,
 // ListDeployments and BatchGetDeployments; and, when the API behind it
 // has them (codedeployfake.Fake does), the ones the EC2/on-premises driver
-// adds: BatchGetDeploymentGroups, GetDeploymentConfig,
+// adds: GetDeploymentGroup, BatchGetDeploymentGroups, GetDeploymentConfig,
 // CreateDeploymentConfig, CreateDeploymentGroup and
 // ListOnPremisesInstances. Any other operation answers
 // UnknownOperationException. It checks neither signatures nor
@@ -154,6 +154,9 @@ func opOf[API, In, Out any](name string, call func(API, context.Context, *In) (*
 
 // The optional APIs of the EC2/on-premises driver's operations.
 type (
+	groupGetter interface {
+		GetDeploymentGroup(context.Context, *codedeploy.GetDeploymentGroupInput, ...func(*codedeploy.Options)) (*codedeploy.GetDeploymentGroupOutput, error)
+	}
 	groupsGetter interface {
 		BatchGetDeploymentGroups(context.Context, *codedeploy.BatchGetDeploymentGroupsInput, ...func(*codedeploy.Options)) (*codedeploy.BatchGetDeploymentGroupsOutput, error)
 	}
@@ -196,6 +199,9 @@ var operations = map[string]operation{
 	}),
 	"BatchGetDeployments": op(func(a platform.CodeDeployAPI, ctx context.Context, in *codedeploy.BatchGetDeploymentsInput) (*codedeploy.BatchGetDeploymentsOutput, error) {
 		return a.BatchGetDeployments(ctx, in)
+	}),
+	"GetDeploymentGroup": opOf("GetDeploymentGroup", func(a groupGetter, ctx context.Context, in *codedeploy.GetDeploymentGroupInput) (*codedeploy.GetDeploymentGroupOutput, error) {
+		return a.GetDeploymentGroup(ctx, in)
 	}),
 	"BatchGetDeploymentGroups": opOf("BatchGetDeploymentGroups", func(a groupsGetter, ctx context.Context, in *codedeploy.BatchGetDeploymentGroupsInput) (*codedeploy.BatchGetDeploymentGroupsOutput, error) {
 		return a.BatchGetDeploymentGroups(ctx, in)

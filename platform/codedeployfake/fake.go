@@ -1303,53 +1303,7 @@ func (f *Fake) BatchGetDeploymentGroups(_ context.Context, in *codedeploy.BatchG
 			missing = append(missing, name)
 			continue
 		}
-		info := cdtypes.DeploymentGroupInfo{
-			ApplicationName: aws.String(app), DeploymentGroupName: aws.String(g.Name),
-			DeploymentGroupId: aws.String("dg-" + app + "-" + g.Name), ComputePlatform: g.ComputePlatform,
-			DeploymentConfigName: aws.String(g.DeploymentConfigName),
-			EcsServices:          append([]cdtypes.ECSService(nil), g.ECSServices...),
-		}
-		if g.Alarms != nil {
-			a := *g.Alarms
-			a.Alarms = append([]cdtypes.Alarm(nil), g.Alarms.Alarms...)
-			info.AlarmConfiguration = &a
-		}
-		if g.AutoRollback != nil {
-			r := *g.AutoRollback
-			r.Events = append([]cdtypes.AutoRollbackEvent(nil), g.AutoRollback.Events...)
-			info.AutoRollbackConfiguration = &r
-		}
-		if g.ComputePlatform == cdtypes.ComputePlatformEcs {
-			info.DeploymentStyle = &cdtypes.DeploymentStyle{DeploymentType: cdtypes.DeploymentTypeBlueGreen,
-				DeploymentOption: cdtypes.DeploymentOptionWithTrafficControl}
-		}
-		if g.DeploymentStyle != nil {
-			ds := *g.DeploymentStyle
-			info.DeploymentStyle = &ds
-		}
-		info.BlueGreenDeploymentConfiguration = g.BlueGreen
-		info.LoadBalancerInfo = g.LoadBalancer
-		info.Ec2TagFilters = append([]cdtypes.EC2TagFilter(nil), g.EC2TagFilters...)
-		info.Ec2TagSet = g.EC2TagSet
-		info.OnPremisesInstanceTagFilters = append([]cdtypes.TagFilter(nil), g.OnPremisesTagFilters...)
-		info.OnPremisesTagSet = g.OnPremisesTagSet
-		info.OutdatedInstancesStrategy = g.OutdatedInstancesStrategy
-		for _, a := range g.AutoScalingGroups {
-			info.AutoScalingGroups = append(info.AutoScalingGroups, cdtypes.AutoScalingGroup{Name: aws.String(a)})
-		}
-		for _, id := range f.order {
-			d := f.deps[id]
-			if d.group != g {
-				continue
-			}
-			f.advance(d, now)
-			last := &cdtypes.LastDeploymentInfo{DeploymentId: d.info.DeploymentId, Status: d.info.Status,
-				CreateTime: d.info.CreateTime, EndTime: d.info.CompleteTime}
-			info.LastAttemptedDeployment = last
-			if d.info.Status == cdtypes.DeploymentStatusSucceeded {
-				info.LastSuccessfulDeployment = last
-			}
-		}
+		info := f.groupInfo(app, g, now)
 		out.DeploymentGroupsInfo = append(out.DeploymentGroupsInfo, info)
 	}
 	if len(missing) > 0 {
@@ -1545,4 +1499,80 @@ func (f *Fake) CreateDeploymentGroup(_ context.Context, in *codedeploy.CreateDep
 		AutoScalingGroups: in.AutoScalingGroups, OutdatedInstancesStrategy: in.OutdatedInstancesStrategy, Batches: true}
 	f.AddGroup(g)
 	return &codedeploy.CreateDeploymentGroupOutput{DeploymentGroupId: aws.String("dg-" + app + "-" + name)}, nil
+}
+
+// groupInfo describes group g of application app as of now.
+func (f *Fake) groupInfo(app string, g *Group, now time.Time) cdtypes.DeploymentGroupInfo {
+	info := cdtypes.DeploymentGroupInfo{
+		ApplicationName: aws.String(app), DeploymentGroupName: aws.String(g.Name),
+		DeploymentGroupId: aws.String("dg-" + app + "-" + g.Name), ComputePlatform: g.ComputePlatform,
+		DeploymentConfigName: aws.String(g.DeploymentConfigName),
+		EcsServices:          append([]cdtypes.ECSService(nil), g.ECSServices...),
+	}
+	if g.Alarms != nil {
+		a := *g.Alarms
+		a.Alarms = append([]cdtypes.Alarm(nil), g.Alarms.Alarms...)
+		info.AlarmConfiguration = &a
+	}
+	if g.AutoRollback != nil {
+		r := *g.AutoRollback
+		r.Events = append([]cdtypes.AutoRollbackEvent(nil), g.AutoRollback.Events...)
+		info.AutoRollbackConfiguration = &r
+	}
+	if g.ComputePlatform == cdtypes.ComputePlatformEcs {
+		info.DeploymentStyle = &cdtypes.DeploymentStyle{DeploymentType: cdtypes.DeploymentTypeBlueGreen,
+			DeploymentOption: cdtypes.DeploymentOptionWithTrafficControl}
+	}
+	if g.DeploymentStyle != nil {
+		ds := *g.DeploymentStyle
+		info.DeploymentStyle = &ds
+	}
+	info.BlueGreenDeploymentConfiguration = g.BlueGreen
+	info.LoadBalancerInfo = g.LoadBalancer
+	info.Ec2TagFilters = append([]cdtypes.EC2TagFilter(nil), g.EC2TagFilters...)
+	info.Ec2TagSet = g.EC2TagSet
+	info.OnPremisesInstanceTagFilters = append([]cdtypes.TagFilter(nil), g.OnPremisesTagFilters...)
+	info.OnPremisesTagSet = g.OnPremisesTagSet
+	info.OutdatedInstancesStrategy = g.OutdatedInstancesStrategy
+	for _, a := range g.AutoScalingGroups {
+		info.AutoScalingGroups = append(info.AutoScalingGroups, cdtypes.AutoScalingGroup{Name: aws.String(a)})
+	}
+	// Advancing may start rollback deployments, which count too.
+	for i := 0; i < len(f.order); i++ {
+		d := f.deps[f.order[i]]
+		if d.group != g {
+			continue
+		}
+		f.advance(d, now)
+		last := &cdtypes.LastDeploymentInfo{DeploymentId: d.info.DeploymentId, Status: d.info.Status,
+			CreateTime: d.info.CreateTime, EndTime: d.info.CompleteTime}
+		info.LastAttemptedDeployment = last
+		if d.info.Status == cdtypes.DeploymentStatusSucceeded {
+			info.LastSuccessfulDeployment = last
+		}
+	}
+	return info
+}
+
+// GetDeploymentGroup describes one group as BatchGetDeploymentGroups does.
+// An unknown group gives DeploymentGroupDoesNotExistException.
+func (f *Fake) GetDeploymentGroup(_ context.Context, in *codedeploy.GetDeploymentGroupInput, _ ...func(*codedeploy.Options)) (*codedeploy.GetDeploymentGroupOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.record("GetDeploymentGroup", false, in); err != nil {
+		return nil, err
+	}
+	app := aws.ToString(in.ApplicationName)
+	if app == "" {
+		return nil, &cdtypes.ApplicationNameRequiredException{Message: aws.String("The minimum length of application name is 1.")}
+	}
+	if !f.hasApp(app) {
+		return nil, &cdtypes.ApplicationDoesNotExistException{Message: aws.String("No application found for name: " + app)}
+	}
+	g := f.groups[app+"/"+aws.ToString(in.DeploymentGroupName)]
+	if g == nil {
+		return nil, &cdtypes.DeploymentGroupDoesNotExistException{Message: aws.String("No Deployment Group found for name: " + aws.ToString(in.DeploymentGroupName))}
+	}
+	info := f.groupInfo(app, g, f.opts.Clock.Now())
+	return &codedeploy.GetDeploymentGroupOutput{DeploymentGroupInfo: &info}, nil
 }

@@ -923,6 +923,11 @@ func (d *Driver) History(ctx context.Context, t deploy.Target) ([]deploy.History
 		return nil, wrap("history", t, "", err)
 	}
 	if len(h) == 0 {
+		// Some endpoints list nothing for a group that does not exist:
+		// tell the two apart.
+		if _, err := d.readGroup(ctx, app, grp); err != nil {
+			return nil, wrap("history", t, "", err)
+		}
 		return h, nil
 	}
 	oldest := h[len(h)-1]

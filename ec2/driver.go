@@ -243,15 +243,19 @@ func windowsBundle(loc *cdtypes.RevisionLocation, why string) error {
 // request, without any call.
 func (in *input) revision(req deploy.Request) error {
 	o := in.o
+	if req.Revision.ID != "" {
+		// An existing revision: options that would name another are
+		// ignored, as the contract asks of rollbacks.
+		return in.fromID(req.Revision.ID, req.Revision.Attrs)
+	}
 	n := 0
-	for _, set := range []bool{o.S3 != nil, o.GitHub != nil, o.AppSpec != "", req.Revision.ID != ""} {
+	for _, set := range []bool{o.S3 != nil, o.GitHub != nil, o.AppSpec != ""} {
 		if set {
 			n++
 		}
 	}
 	if n > 1 {
-		return deploy.Invalid("revision", req.Revision.ID,
-			"name one revision: DeployOptions.S3, GitHub or AppSpec, or Request.Revision.ID")
+		return deploy.Invalid("revision", "", "name one revision: DeployOptions.S3, GitHub or AppSpec")
 	}
 	switch {
 	case o.S3 != nil:
@@ -266,8 +270,6 @@ func (in *input) revision(req deploy.Request) error {
 		in.loc = githubLocation(*o.GitHub)
 	case o.AppSpec != "":
 		in.loc = appSpecLocation(o.AppSpec)
-	case req.Revision.ID != "":
-		return in.fromID(req.Revision.ID, req.Revision.Attrs)
 	case req.Revision.Source != "":
 		src := req.Revision.Source
 		switch {
@@ -529,6 +531,8 @@ func (d *Driver) prepare(ctx context.Context, req deploy.Request) (*deploy.Plan,
 	if err != nil {
 		return nil, err
 	}
+	d.opts.Logger.DebugContext(ctx, "resolved instances", "application", in.app, "group", in.grp,
+		"instances", len(fl.ids), "windows", len(fl.windows), "unresolved", strings.Join(fl.unresolved, "; "))
 	if len(fl.windows) > 0 {
 		if err := windowsBundle(in.loc, "instances "+strings.Join(fl.windows, ", ")+" run Windows"); err != nil {
 			return nil, err
@@ -650,7 +654,10 @@ func (d *Driver) Start(ctx context.Context, p *deploy.Plan) (*deploy.Deployment,
 			return nil, wrap("start", t, "", platform.Wrap(Platform, "CreateDeploymentConfig", t.String(), err))
 		}
 	}
-	id, err := d.tracker.Create(ctx, d.createInput(p, det))
+	in := d.createInput(p, det)
+	d.opts.Logger.DebugContext(ctx, "CreateDeployment", "application", det.app, "group", det.grp,
+		"config", det.cfg.name, "revision", p.To.ID, "instances", len(det.instances))
+	id, err := d.tracker.Create(ctx, in)
 	if err != nil {
 		return nil, wrap("start", t, "", err)
 	}

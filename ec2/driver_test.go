@@ -508,3 +508,29 @@ func TestTargetAndConstructors(t *testing.T) {
 	}()
 	ec2.New(nil, ec2.Options{})
 }
+
+// TestRevisionIDWins: a request naming an existing revision by ID deploys
+// it and ignores options that would name another.
+func TestRevisionIDWins(t *testing.T) {
+	e := newEnv(t, 2)
+	p, err := e.drv.Prepare(ctx, deploy.Request{Target: e.tgt, Revision: deploy.Revision{ID: initialID}, RollbackOf: "d-1",
+		Options: e.nextS3()})
+	if err != nil || p.To.ID != initialID {
+		t.Fatalf("Prepare: %v, %v", p, err)
+	}
+	// A key without an extension: History says which bundle type it was.
+	d, err := e.run(t, deploy.Request{Target: e.tgt, Options: &ec2.DeployOptions{S3: &ec2.S3Revision{Bucket: "b", Key: "bundle", BundleType: ec2.BundleTgz}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.run(t, deploy.Request{Target: e.tgt, Options: e.nextS3()}); err != nil {
+		t.Fatal(err)
+	}
+	p, err = e.drv.Prepare(ctx, deploy.Request{Target: e.tgt, Revision: deploy.Revision{ID: d.To.ID}})
+	if err != nil || p.To.Attrs["bundleType"] != "tgz" {
+		t.Fatalf("Prepare of %s: %+v, %v", d.To.ID, p, err)
+	}
+	if _, err := e.drv.Prepare(ctx, deploy.Request{Target: e.tgt, Revision: deploy.Revision{ID: "s3://b/never"}}); !errors.Is(err, deploy.ErrNotFound) {
+		t.Errorf("a bundle never deployed without a type: %v, want ErrNotFound", err)
+	}
+}

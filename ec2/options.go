@@ -231,8 +231,9 @@ const (
 // "github:OWNER/REPO@COMMIT") or, without one, its Source ("s3://..." or
 // "github:OWNER/REPO@COMMIT").
 //
-// At most one of S3, GitHub and AppSpec may be set, and none when
-// Request.Revision.ID is.
+// At most one of S3, GitHub and AppSpec may be set; all three are ignored
+// when Request.Revision.ID names an existing revision (as the engine's
+// rollbacks do).
 type DeployOptions struct {
 	// S3 is a bundle in S3.
 	S3 *S3Revision

@@ -37,7 +37,7 @@ func (e *env) poll(t *testing.T, d *deploy.Deployment, step time.Duration, ok fu
 	return nil
 }
 
-func (e *env) start(t *testing.T, req deploy.Request) *deploy.Deployment {
+func (e *env) start(t testing.TB, req deploy.Request) *deploy.Deployment {
 	t.Helper()
 	p, err := e.drv.Prepare(ctx, req)
 	if err != nil {

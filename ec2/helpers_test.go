@@ -34,7 +34,7 @@ type env struct {
 	n     atomic.Int64
 }
 
-func newEnv(t *testing.T, instances int) *env {
+func newEnv(t testing.TB, instances int) *env {
 	t.Helper()
 	clk := deploytest.NewClock(deploytest.Epoch())
 	cd := codedeployfake.New(codedeployfake.Options{Clock: clk})
@@ -72,7 +72,7 @@ func newEnv(t *testing.T, instances int) *env {
 
 // seed deploys s3://bucket/app-0.zip to group g and runs it to the end
 // (continuing it when it waits in Ready).
-func seed(t *testing.T, cd *codedeployfake.Fake, clk *deploytest.Clock, g string) {
+func seed(t testing.TB, cd *codedeployfake.Fake, clk *deploytest.Clock, g string) {
 	t.Helper()
 	out, err := cd.CreateDeployment(context.Background(), &codedeploy.CreateDeploymentInput{
 		ApplicationName: aws.String("app"), DeploymentGroupName: aws.String(g),
@@ -121,7 +121,7 @@ func (e *env) serving(g string) map[string]float64 {
 }
 
 // run deploys req on the engine with the clock in auto mode.
-func (e *env) run(t *testing.T, req deploy.Request) (*deploy.Deployment, error) {
+func (e *env) run(t testing.TB, req deploy.Request) (*deploy.Deployment, error) {
 	t.Helper()
 	e.clock.SetAuto(true)
 	defer e.clock.SetAuto(false)
@@ -130,7 +130,7 @@ func (e *env) run(t *testing.T, req deploy.Request) (*deploy.Deployment, error) 
 	return e.eng.Deploy(ctx, req)
 }
 
-func oneAtATime(t *testing.T) deploy.Strategy {
+func oneAtATime(t testing.TB) deploy.Strategy {
 	t.Helper()
 	s, err := deploy.ParseStrategy("CodeDeployDefault.OneAtATime")
 	if err != nil {

@@ -37,8 +37,9 @@ func isLive(s types.ServiceDeploymentStatus) bool {
 //
 // Where the service-deployments API exists it asks ListServiceDeployments
 // for live deployments (and DescribeServiceDeployments about a stopped
-// one); where it does not, a PRIMARY deployment IN_PROGRESS is live (svc,
-// or DescribeServices when svc is nil). Every call is read-only.
+// one); where it does not, a PRIMARY deployment IN_PROGRESS beside an older
+// one is live (svc, or DescribeServices when svc is nil). Every call is
+// read-only.
 func (d *Driver) checkLock(ctx context.Context, cluster, service string, svc *types.Service, rollbackOf string) error {
 	if !d.noSD.Load() {
 		out, err := d.ecs.ListServiceDeployments(ctx, &ecs.ListServiceDeploymentsInput{
@@ -71,7 +72,12 @@ func (d *Driver) checkLock(ctx context.Context, cluster, service string, svc *ty
 		}
 		svc = s
 	}
-	if p := primaryOf(svc); p != nil && p.RolloutState == types.DeploymentRolloutStateInProgress {
+	// A rollout in progress replaces the tasks of an older deployment, so
+	// it runs beside one (ACTIVE or DRAINING). A lone PRIMARY still
+	// IN_PROGRESS is a service being created or scaled, and emulators
+	// such as moto leave every PRIMARY IN_PROGRESS forever: neither holds
+	// the service.
+	if p := primaryOf(svc); p != nil && p.RolloutState == types.DeploymentRolloutStateInProgress && len(svc.Deployments) > 1 {
 		return fmt.Errorf("%w: service %s/%s has deployment %s of %s in progress; wait for it to end or stop it",
 			deploy.ErrLocked, cluster, service, aws.ToString(p.Id), labelOf(aws.ToString(p.TaskDefinition)))
 	}

@@ -29,9 +29,12 @@ type motoEnv struct {
 	notes []string
 }
 
-func newMoto(t *testing.T) *motoEnv {
+func newMoto(t *testing.T, env ...string) *motoEnv {
 	t.Helper()
-	s := motoserver.Start(t, "MOTO_ECS_SERVICE_RUNNING=2")
+	if env == nil {
+		env = []string{"MOTO_ECS_SERVICE_RUNNING=2"}
+	}
+	s := motoserver.Start(t, env...)
 	cfg := s.Config()
 	m := &motoEnv{ecs: ecs.NewFromConfig(cfg), as: applicationautoscaling.NewFromConfig(cfg), tgt: Target("prod", "web")}
 	m.drv = NewFromConfig(cfg, Options{})
@@ -140,6 +143,18 @@ func TestMotoDeployRegistersAndUpdates(t *testing.T) {
 	s, err := m.drv.Status(m.ctx(), d)
 	if err != nil || s.Status != deploy.StatusInProgress {
 		t.Fatalf("status %v %v", s, err)
+	}
+}
+
+// moto leaves every PRIMARY deployment IN_PROGRESS and never adds the old
+// one beside it: that is not a rollout holding the service, so deploys one
+// after another go through (the lock once refused them all).
+func TestMotoDeploysOneAfterAnother(t *testing.T) {
+	m := newMoto(t, "MOTO_ECS_SERVICE_RUNNING=0")
+	m.run(t, DeployOptions{TaskDefinition: taskDefJSON("web", "nginx:2")})
+	d := m.run(t, DeployOptions{TaskDefinition: taskDefJSON("web", "nginx:3")})
+	if d.To.Label != "web:3" {
+		t.Fatalf("second deploy went to %s", d.To.Label)
 	}
 }
 

@@ -136,6 +136,7 @@ func clauseRunningRevision(c *checker) {
 }
 
 func clauseStart(c *checker) {
+	earlier := c.mustDeploy(c.request())
 	before := c.serving()
 	p := c.plan(c.request())
 	d, err := c.h.Driver.Start(c.ctx, p)
@@ -145,6 +146,9 @@ func clauseStart(c *checker) {
 	defer c.stopRollback(d)
 	if d.ID == "" {
 		c.Errorf("Start returned a deployment without an ID")
+	}
+	if d.ID == earlier.ID {
+		c.Errorf("Start returned the ID %s of an earlier deployment", d.ID)
 	}
 	if d.Target.Name != p.Request.Target.Name {
 		c.Errorf("Start returned target %q, want %q", d.Target.Name, p.Request.Target.Name)
@@ -318,16 +322,19 @@ func (c *checker) expectRolledBack(d *deploy.Deployment, err error, initial stri
 	if d.Percent != 0 {
 		c.Errorf("the rolled-back deployment reports %v%% on the new revision, want 0", d.Percent)
 	}
-	got := c.status(d)
-	if d.RolledBackBy == "" && (got.Status != deploy.StatusRolledBack || got.Percent != 0) {
-		c.Errorf("the driver reports the deployment the platform rolled back as %s at %v%%, want RolledBack at 0%%", got.Status, got.Percent)
-	}
-	if got.Status == deploy.StatusSucceeded {
-		c.Errorf("the driver reports the rolled-back deployment as Succeeded")
+	// A deployment the platform rolled back (stopped with rollback) must
+	// say so itself. One the engine reversed with a new deployment
+	// (RolledBackBy) may have completed on the platform first: a gate that
+	// refused after 100% is reversed that way.
+	if d.RolledBackBy == "" {
+		got := c.status(d)
+		if got.Status != deploy.StatusRolledBack || got.Percent != 0 {
+			c.Errorf("the driver reports the deployment the platform rolled back as %s at %v%%, want RolledBack at 0%%", got.Status, got.Percent)
+		}
+		c.expectNoSuccessFor(d.ID)
 	}
 	c.expectServing(map[string]float64{initial: 100}, "after the rollback")
 	c.expectCurrent(initial, "after the rollback")
-	c.expectNoSuccessFor(d.ID)
 }
 
 func clauseFailureRollback(c *checker) {
@@ -378,7 +385,7 @@ func clauseStopRollback(c *checker) {
 	req.Gates = []deploy.Gate{gate}
 	d, err := c.deploy(req)
 	if !called() {
-		c.Fatalf("the deployment never served part of the traffic on the new revision, so it could not be stopped part way (ended %v: %v); use a Harness.Strategy that bakes", d, err)
+		c.Skipf("the deployment never served part of the traffic on the new revision, so it could not be stopped part way (%v); use a Harness.Strategy that splits the traffic and bakes", err)
 	}
 	if stopErr != nil {
 		c.Fatalf("Stop: %v", stopErr)
@@ -637,7 +644,7 @@ func clauseCancel(c *checker) {
 	p := c.plan(req)
 	d, err := c.eng.Execute(ctx, p)
 	if !called() {
-		c.Fatalf("the deployment never served part of the traffic on the new revision, so it could not be cancelled part way (%v)", err)
+		c.Skipf("the deployment never served part of the traffic on the new revision, so it could not be cancelled part way (%v); use a Harness.Strategy that splits the traffic and bakes", err)
 	}
 	if !errors.Is(err, context.Canceled) {
 		c.Errorf("err = %v, want context.Canceled", err)
@@ -861,7 +868,7 @@ func clauseHistorySplit(c *checker) {
 	req.Gates = []deploy.Gate{gate}
 	c.mustDeploy(req)
 	if !called() {
-		c.Errorf("the deployment never served part of the traffic on the new revision; use a Harness.Strategy that bakes")
+		c.Skipf("the deployment never served part of the traffic on the new revision; use a Harness.Strategy that splits the traffic and bakes")
 	}
 }
 

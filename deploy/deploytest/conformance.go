@@ -230,7 +230,7 @@ var clauses = []clause{
 	{"AlarmRollsBack", "An alarm with OnAlarm rolls the deployment back: StatusRolledBack with Percent 0, d.From serves all traffic, and the error wraps ErrAlarm.", clauseAlarmRollback},
 	{"StopWithRollbackRestoresFrom", "With o.Rollback the platform returns the target to d.From: once the stop has succeeded, Status reports StatusRolledBack with Percent 0 and d.From serves all traffic.", clauseStopRollback},
 	{"StopWithoutRollbackLeavesTraffic", "Without o.Rollback nothing more moves: the traffic stays where it was when the stop took effect, and Status reports StatusStopped with Percent the share To still serves; a split keeps the target locked (Prepare refuses with ErrLocked naming the repair, Engine.Rollback) until a rollback request repairs it. A platform that can only stop by reverting must refuse a stop without rollback with an error wrapping ErrUnsupported and change nothing.", clauseStopNoRollback},
-	{"StopOfEndedDeploymentChangesNothing", "Stopping a deployment that has ended must change nothing. It returns StopSucceeded when the deployment ended Stopped, Failed or RolledBack and no rollback is asked, or it ended RolledBack. It returns an error wrapping ErrCannotStop when it ended Succeeded (with or without o.Rollback), and when o.Rollback asks to reverse one that ended Stopped or Failed.", clauseStopEnded},
+	{"StopOfEndedDeploymentChangesNothing", "Stop returns StopSucceeded or StopPending, or an error. Stopping a deployment that has ended must change nothing. It returns StopSucceeded when the deployment ended Stopped, Failed or RolledBack and no rollback is asked, or it ended RolledBack. It returns an error wrapping ErrCannotStop when it ended Succeeded (with or without o.Rollback), and when o.Rollback asks to reverse one that ended Stopped or Failed.", clauseStopEnded},
 	{"ShiftOutOfRangeRefused", "A percent outside 1..100 (or not a number) must be refused with an error wrapping ErrInvalidRequest before any call.", clauseShiftRange},
 	{"ShiftAfterStopRefused", "A Shift of a deployment that has ended or was stopped must be refused with an error wrapping ErrInvalidRequest: it changes nothing.", clauseShiftAfterStop},
 	{"FailedShiftLeavesTraffic", "A Shift that fails must leave the traffic as it was before the call.", clauseFailedShift},
@@ -461,6 +461,9 @@ func (c *checker) stopRollback(d *deploy.Deployment) {
 func (c *checker) stopUntilDone(st deploy.Stopper, d *deploy.Deployment, o deploy.StopOptions) (deploy.StopOutcome, error) {
 	for range 50 {
 		out, err := st.Stop(c.ctx, d.Clone(), o)
+		if err == nil && out != deploy.StopSucceeded && out != deploy.StopPending {
+			c.Errorf("Stop answered %q with no error, want StopSucceeded or StopPending", out)
+		}
 		if err != nil || out != deploy.StopPending {
 			return out, err
 		}

@@ -22,9 +22,9 @@
 // a driver that hangs fails its clause instead of hanging the suite. A
 // driver needs only the standard library and package deploy to pass it.
 //
-// The suite is itself tested: 53 variants of the reference driver each
+// The suite is itself tested: 56 variants of the reference driver each
 // break one sentence of the contract, and the clause meant for each must
-// fail it. Score: 53 caught of 53, each within its 3-second bound. Two
+// fail it. Score: 56 caught of 56, each within its 3-second bound. Two
 // clauses check the engine rather than the driver (a bad strategy is
 // refused before the driver is called; gates are checked when the platform
 // completes between polls) and no driver variant can break them; the

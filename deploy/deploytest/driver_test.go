@@ -47,3 +47,13 @@ func TestConformancePlatformMode(t *testing.T) {
 func TestConformancePlatformRollback(t *testing.T) {
 	deploytest.Run(t, fakeHarness(deploy.ModePlatform, true))
 }
+
+// A platform that only deploys all at once never splits the traffic: the
+// clauses that need a split skip, and the rest still hold.
+func TestConformanceAllAtOnce(t *testing.T) {
+	deploytest.Run(t, func(t *testing.T) *deploytest.Harness {
+		h := fakeHarness(deploy.ModePlatform, false)(t)
+		h.Strategy = deploy.AllAtOnce()
+		return h
+	})
+}

@@ -114,10 +114,18 @@ type variant struct {
 	breakIt func(b *broken)
 }
 
+// platformRollback is a platform-mode fake that rolls itself back on
+// failure.
+const platformRollback = deploy.Mode("platform+rollback")
+
 func harnessFor(mode deploy.Mode, breakIt func(*broken)) func(t *testing.T) *Harness {
 	return func(t *testing.T) *Harness {
 		clk := NewClock(time.Time{})
-		f := NewDriver(DriverOptions{Mode: mode, Clock: clk, KnownRevisionsOnly: true})
+		o := DriverOptions{Mode: mode, Clock: clk, KnownRevisionsOnly: true}
+		if mode == platformRollback {
+			o.Mode, o.PlatformRollback = deploy.ModePlatform, true
+		}
+		f := NewDriver(o)
 		target := f.AddTarget("web", deploy.Revision{ID: "rev-0"})
 		b := &broken{Driver: f, extra: new(atomic.Int64)}
 		if breakIt != nil {
@@ -240,6 +248,31 @@ var variants = []variant{
 			return d, err
 		}
 	}},
+	{"Start reuses deployment IDs", engine, "StartReturnsLiveDeployment", func(b *broken) {
+		b.start = func(ctx context.Context, p *deploy.Plan) (*deploy.Deployment, error) {
+			d, err := b.Driver.Start(ctx, p)
+			if d != nil {
+				b.Driver.mu.Lock()
+				fd := b.Driver.deployments[d.ID]
+				delete(b.Driver.deployments, d.ID)
+				d.ID = "fake-1"
+				fd.d.ID = d.ID
+				b.Driver.deployments[d.ID] = fd
+				b.Driver.targets["web"].live = d.ID
+				b.Driver.mu.Unlock()
+			}
+			return d, err
+		}
+	}},
+	{"Stop answers an outcome of its own", engine, "StopOfEndedDeploymentChangesNothing", func(b *broken) {
+		b.stop = func(ctx context.Context, d *deploy.Deployment, o deploy.StopOptions) (deploy.StopOutcome, error) {
+			out, err := b.Driver.Stop(ctx, d, o)
+			if out == deploy.StopSucceeded {
+				out = "Done"
+			}
+			return out, err
+		}
+	}},
 	{"second Start pretends to run", engine, "SecondDeploymentIsLocked", func(b *broken) {
 		b.start = func(ctx context.Context, p *deploy.Plan) (*deploy.Deployment, error) {
 			d, err := b.Driver.Start(ctx, p)
@@ -304,7 +337,16 @@ var variants = []variant{
 			return nd, err
 		}
 	}},
-	{"rolled back reported as succeeded", engine, "FailureRollsBackWhenAsked", func(b *broken) {
+	{"rolled back reported as succeeded", engine, "StopWithRollbackRestoresFrom", func(b *broken) {
+		b.status = func(ctx context.Context, d *deploy.Deployment) (*deploy.Deployment, error) {
+			nd, err := b.Driver.Status(ctx, d)
+			if err == nil && nd.Status == deploy.StatusRolledBack {
+				nd.Status = deploy.StatusSucceeded
+			}
+			return nd, err
+		}
+	}},
+	{"platform rollback reported as succeeded", platformRollback, "FailureRollsBackWhenAsked", func(b *broken) {
 		b.status = func(ctx context.Context, d *deploy.Deployment) (*deploy.Deployment, error) {
 			nd, err := b.Driver.Status(ctx, d)
 			if err == nil && nd.Status == deploy.StatusRolledBack {

@@ -13,6 +13,7 @@ import (
 	cdtypes "github.com/aws/aws-sdk-go-v2/service/codedeploy/types"
 
 	"github.com/switchyard/switchyard/deploy"
+	"github.com/switchyard/switchyard/deploy/deploytest"
 	"github.com/switchyard/switchyard/internal/codedeployserver"
 	"github.com/switchyard/switchyard/platform/codedeployfake"
 )
@@ -47,14 +48,14 @@ func TestEC2Usage(t *testing.T) {
 // lifecycle events, to deployctl: group app/web (in place, on-premises
 // instances host-1..3 tagged Role=web, run one at a time) and app/bg
 // (blue/green, waiting in Ready).
-func cliEnv(t *testing.T) (*codedeployfake.Fake, string) {
+func cliEnv(t *testing.T, clock deploy.Clock) (*codedeployfake.Fake, string) {
 	t.Setenv("AWS_ACCESS_KEY_ID", "testing")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "testing")
 	t.Setenv("AWS_REGION", "us-east-1")
 	t.Setenv("AWS_PROFILE", "")
 	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
-	fake := codedeployfake.New(codedeployfake.Options{StepDuration: time.Millisecond})
+	fake := codedeployfake.New(codedeployfake.Options{Clock: clock, StepDuration: time.Millisecond})
 	role := []cdtypes.TagFilter{{Key: aws.String("Role"), Value: aws.String("web"), Type: cdtypes.TagFilterTypeKeyAndValue}}
 	for _, h := range []string{"host-1", "host-2", "host-3"} {
 		fake.AddOnPremisesInstance(h, map[string]string{"Role": "web"})
@@ -78,7 +79,7 @@ func cliEnv(t *testing.T) (*codedeployfake.Fake, string) {
 // event and exits 1, the repair and a good deployment exit 0, and status
 // lists the history.
 func TestEC2CommandsOverTheWire(t *testing.T) {
-	fake, url := cliEnv(t)
+	fake, url := cliEnv(t, nil)
 	ec2 := func(args ...string) (int, string, string) {
 		return runCLI(t, append([]string{"--endpoint-url", url, "ec2"}, args...)...)
 	}
@@ -135,9 +136,11 @@ func TestEC2CommandsOverTheWire(t *testing.T) {
 }
 
 // TestEC2StopAndContinue: --no-wait returns at once; stop and continue act
-// on the deployment by ID, as from another machine.
+// on the deployment by ID, as from another machine. The fake runs on a
+// manual clock, so nothing moves unless the test says.
 func TestEC2StopAndContinue(t *testing.T) {
-	fake, url := cliEnv(t)
+	clk := deploytest.NewClock(deploytest.Epoch())
+	fake, url := cliEnv(t, clk)
 	ec2 := func(args ...string) (int, string, string) {
 		return runCLI(t, append([]string{"--endpoint-url", url, "--output", "json", "ec2"}, args...)...)
 	}
@@ -150,7 +153,7 @@ func TestEC2StopAndContinue(t *testing.T) {
 		if info, _ := fake.Deployment(d.ID); info.Status == cdtypes.DeploymentStatusReady {
 			break
 		}
-		time.Sleep(5 * time.Millisecond)
+		clk.Advance(time.Millisecond)
 	}
 	code, out, stderr = ec2("continue", "--application", "app", "--group", "bg", "--deployment-id", d.ID)
 	if code != 0 || !strings.Contains(out, `"continue": "ok"`) {
@@ -167,7 +170,7 @@ func TestEC2StopAndContinue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fake.StopPending(0)
+	clk.Advance(2 * time.Millisecond)
 	code, out, stderr = ec2("stop", "--application", "app", "--group", "web", "--deployment-id", aws.ToString(out2.DeploymentId))
 	if code != 0 || !strings.Contains(out, `"stop": "Succeeded"`) {
 		t.Fatalf("stop: exit %d\n%s\n%s", code, out, stderr)

@@ -568,13 +568,22 @@ func (d *Driver) prepare(ctx context.Context, req deploy.Request) (*deploy.Plan,
 	}
 	p.Changes = append(p.Changes, deploy.Change{Path: "codedeploy." + in.app + "/" + in.grp,
 		Old: revID(p.From), New: p.To.ID + " with " + cfg.name})
-	if len(det.alarms) > 0 {
+	switch {
+	case in.o.DisableAlarms:
+		p.Notes = append(p.Notes, "the group's alarms are off for this deployment")
+	case len(det.alarms) > 0:
 		p.Notes = append(p.Notes, "CodeDeploy watches alarms "+strings.Join(det.alarms, ", "))
+	case len(g.Alarms) > 0:
+		p.Notes = append(p.Notes, "CodeDeploy watches the group's alarms "+strings.Join(g.Alarms, ", "))
 	}
-	if !in.o.GroupRollback {
-		if ev := req.RollbackOn.Events(); len(ev) > 0 {
-			p.Notes = append(p.Notes, "CodeDeploy rolls back on "+strings.Join(ev, ", "))
-		}
+	rollbackOn := req.RollbackOn
+	if in.o.GroupRollback {
+		rollbackOn = g.RollbackOn
+	}
+	if ev := rollbackOn.Events(); len(ev) > 0 {
+		p.Notes = append(p.Notes, "CodeDeploy rolls back on "+strings.Join(ev, ", "))
+	} else {
+		p.Notes = append(p.Notes, "CodeDeploy does not roll back by itself")
 	}
 	desc := req.Comment
 	if req.RollbackOf != "" {

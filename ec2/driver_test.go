@@ -534,3 +534,40 @@ func TestRevisionIDWins(t *testing.T) {
 		t.Errorf("a bundle never deployed without a type: %v, want ErrNotFound", err)
 	}
 }
+
+// TestDescribeGroup reads a group's style, configuration, alarms, rollback
+// and instances; a plan that keeps the group's configuration says so.
+func TestDescribeGroup(t *testing.T) {
+	e := newEnv(t, 3)
+	e.cd.AddGroup(codedeployfake.Group{Application: "app", Name: "guarded", Targets: []string{"i-001"},
+		DeploymentConfigName: "CodeDeployDefault.AllAtOnce",
+		EC2TagFilters:        []cdtypes.EC2TagFilter{{Key: aws.String("Role"), Type: cdtypes.EC2TagFilterTypeKeyOnly}},
+		Alarms:               &cdtypes.AlarmConfiguration{Enabled: true, Alarms: []cdtypes.Alarm{{Name: aws.String("p99")}}},
+		AutoRollback: &cdtypes.AutoRollbackConfiguration{Enabled: true,
+			Events: []cdtypes.AutoRollbackEvent{cdtypes.AutoRollbackEventDeploymentFailure}}})
+	g, err := e.drv.DescribeGroup(ctx, ec2.Target("app", "guarded"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.BlueGreen || g.DeploymentConfig != "CodeDeployDefault.AllAtOnce" || !slices.Equal(g.Alarms, []string{"p99"}) ||
+		g.RollbackOn != deploy.OnFailure || len(g.Instances) != 4 { // i-001..3 and i-dev carry Role
+		t.Errorf("group %+v", g)
+	}
+	bg, err := e.drv.DescribeGroup(ctx, ec2.Target("app", "bg"))
+	if err != nil || !bg.BlueGreen || !bg.TrafficControl || !bg.WaitForContinue || bg.TerminateOriginal {
+		t.Errorf("blue/green group %+v, %v", bg, err)
+	}
+	if _, err := e.drv.DescribeGroup(ctx, ec2.Target("app", "nope")); !errors.Is(err, deploy.ErrNotFound) {
+		t.Errorf("missing group: %v", err)
+	}
+	o := e.nextS3()
+	o.GroupRollback = true
+	p, err := e.drv.Prepare(ctx, deploy.Request{Target: ec2.Target("app", "guarded"), Options: o})
+	if err != nil {
+		t.Fatal(err)
+	}
+	notes := strings.Join(p.Notes, "\n")
+	if !strings.Contains(notes, "group's alarms p99") || !strings.Contains(notes, "rolls back on DEPLOYMENT_FAILURE") {
+		t.Errorf("notes %q", notes)
+	}
+}

@@ -43,8 +43,39 @@ type Group struct {
 	RollbackOn deploy.RollbackOn
 	// LastSucceeded is the group's last successful deployment, if any.
 	LastSucceeded string
+	// Instances are the instances the group targets now, sorted, and
+	// WindowsInstances those of them that run Windows; DescribeGroup fills
+	// them. Unresolved says what could not be counted (no EC2 or Auto
+	// Scaling client).
+	Instances, WindowsInstances, Unresolved []string
 	// Info is the GetDeploymentGroup record.
 	Info *cdtypes.DeploymentGroupInfo
+}
+
+// DescribeGroup reads the target's deployment group (GetDeploymentGroup)
+// and resolves the instances it targets, as a plan does. It only reads. A
+// missing group wraps deploy.ErrNotFound.
+func (d *Driver) DescribeGroup(ctx context.Context, t deploy.Target) (*Group, error) {
+	if t.Platform == "" {
+		t.Platform = Platform
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, wrap("describe", t, "", err)
+	}
+	app, grp, err := ParseTarget(t)
+	if err != nil {
+		return nil, wrap("describe", t, "", err)
+	}
+	g, err := d.readGroup(ctx, app, grp)
+	if err != nil {
+		return nil, wrap("describe", t, "", err)
+	}
+	fl, err := d.resolve(ctx, g)
+	if err != nil {
+		return nil, wrap("describe", t, "", err)
+	}
+	g.Instances, g.WindowsInstances, g.Unresolved = fl.ids, fl.windows, fl.unresolved
+	return g, nil
 }
 
 // readGroup reads application/group. A missing one wraps deploy.ErrNotFound.

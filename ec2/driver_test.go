@@ -571,3 +571,31 @@ func TestDescribeGroup(t *testing.T) {
 		t.Errorf("notes %q", notes)
 	}
 }
+
+// TestPrepareLockedWhileLive: Prepare refuses while the group runs a
+// deployment (started by anyone), naming it, with reads only.
+func TestPrepareLockedWhileLive(t *testing.T) {
+	e := newEnv(t, 2)
+	out, err := e.cd.CreateDeployment(ctx, &codedeploy.CreateDeploymentInput{ApplicationName: aws.String("app"),
+		DeploymentGroupName: aws.String("web"), Revision: s3Loc("other.zip")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mut := e.cd.Mutations()
+	_, err = e.drv.Prepare(ctx, deploy.Request{Target: e.tgt, Options: e.nextS3()})
+	if !errors.Is(err, deploy.ErrLocked) || !strings.Contains(err.Error(), aws.ToString(out.DeploymentId)) {
+		t.Fatalf("Prepare while %s runs: %v, want ErrLocked naming it", aws.ToString(out.DeploymentId), err)
+	}
+	if e.cd.Mutations() != mut {
+		t.Errorf("Prepare mutated")
+	}
+	e.cd.InjectError("CreateDeployment", &cdtypes.DeploymentLimitExceededException{Message: aws.String("busy")})
+	e.clock.Advance(time.Hour)
+	p, err := e.drv.Prepare(ctx, deploy.Request{Target: e.tgt, Options: e.nextS3()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.drv.Start(ctx, p); !errors.Is(err, deploy.ErrLocked) {
+		t.Errorf("Start refused by CodeDeploy with DeploymentLimitExceededException: %v, want ErrLocked", err)
+	}
+}

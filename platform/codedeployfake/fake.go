@@ -8,7 +8,10 @@
 // for ContinueDeployment) -> Succeeded, running the group's lifecycle events
 // on every target in lockstep: BeforeAllowTraffic, AllowTraffic,
 // AfterAllowTraffic for Lambda; the ECS blue/green events for ECS;
-// ApplicationStop ... ValidateService for Server. Each event takes
+// ApplicationStop ... ValidateService for Server (or, for a Server group
+// with Group.Batches, batch by batch as the deployment configuration's
+// minimum healthy hosts allow, each target running the new revision once
+// its batch is done: InstanceRevisions). Each event takes
 // Options.StepDuration; AllowTraffic also lasts the bake time of the
 // deployment configuration (CodeDeployDefault.LambdaCanary10Percent5Minutes
 // holds 10% for five minutes), and the target's traffic weight follows the

@@ -10,6 +10,11 @@ import (
 )
 
 func harness(t *testing.T, s deploy.Strategy) *deploytest.Harness {
+	h, _ := harnessEnv(t, s)
+	return h
+}
+
+func harnessEnv(t *testing.T, s deploy.Strategy) (*deploytest.Harness, *env) {
 	e := newEnv(t, 4)
 	return &deploytest.Harness{
 		Driver:        e.drv,
@@ -27,7 +32,7 @@ func harness(t *testing.T, s deploy.Strategy) *deploytest.Harness {
 		Waiting: func(t *testing.T) deploy.Request {
 			return deploy.Request{Target: ec2.Target("app", "bg"), Options: e.nextS3()}
 		},
-	}
+	}, e
 }
 
 // TestConformance runs the suite on four instances, one at a time: the
@@ -44,4 +49,15 @@ func TestConformanceHalfAtATime(t *testing.T) {
 		t.Fatal(err)
 	}
 	deploytest.Run(t, func(t *testing.T) *deploytest.Harness { return harness(t, s) })
+}
+
+// TestConformanceStopPending runs it with every stop of a running
+// lifecycle event answering Pending first, as CodeDeploy does while
+// scripts still run: the deployment stops when the event ends.
+func TestConformanceStopPending(t *testing.T) {
+	deploytest.Run(t, func(t *testing.T) *deploytest.Harness {
+		h, e := harnessEnv(t, oneAtATime(t))
+		e.cd.StopPending(1 << 20)
+		return h
+	})
 }

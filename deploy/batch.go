@@ -12,7 +12,8 @@ import (
 // StatusMany calls: polls that arrive while a call is in flight go out
 // together in the next one.
 type batcher struct {
-	sb StatusBatcher
+	sb  StatusBatcher
+	lim *limiter // the engine's status family
 
 	mu      sync.Mutex
 	pending []*batchReq
@@ -82,7 +83,7 @@ func (b *batcher) send(batch []*batchReq) {
 	// may end it; it carries the first caller's values and a time limit.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(live[0].ctx), callTimeout)
 	defer cancel()
-	out, err := b.sb.StatusMany(ctx, ds)
+	out, err := call(ctx, b.lim, func() ([]*Deployment, error) { return b.sb.StatusMany(ctx, ds) })
 	for i, r := range live {
 		var nd *Deployment
 		if i < len(out) {

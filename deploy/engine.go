@@ -62,6 +62,9 @@ type Options struct {
 	// it saw. Errors wrapping ErrNotFound end the wait at once. Default 10
 	// minutes.
 	StatusTimeout time.Duration
+	// Rate configures the adaptive rate control the engine applies to its
+	// driver calls, shared by all its deployments (see RateOptions).
+	Rate RateOptions
 	// StopOnCancel makes the engine stop (and, where the rollback policy has
 	// OnStopRequest, roll back) a platform-driven deployment when the
 	// caller's context ends. By default such a deployment is left to the
@@ -115,6 +118,7 @@ type Engine struct {
 	opts Options
 
 	batch *batcher // nil unless the driver is a StatusBatcher
+	rates rates
 
 	mu      sync.Mutex
 	running map[string]*run
@@ -124,8 +128,9 @@ type Engine struct {
 // New returns an Engine for drv. opts may be the zero value.
 func New(drv Driver, opts Options) *Engine {
 	e := &Engine{drv: drv, opts: opts.withDefaults(), running: map[string]*run{}, targets: map[string]string{}}
+	e.rates = newRates(e.opts.Clock, e.opts.Rate)
 	if sb, ok := drv.(StatusBatcher); ok {
-		e.batch = &batcher{sb: sb}
+		e.batch = &batcher{sb: sb, lim: e.rates.status}
 	}
 	return e
 }
@@ -383,7 +388,7 @@ func (e *Engine) Execute(ctx context.Context, p *Plan) (*Deployment, error) {
 		return nil, err
 	}
 	defer release()
-	d, err := e.drv.Start(ctx, p)
+	d, err := call(ctx, e.rates.mutation, func() (*Deployment, error) { return e.drv.Start(ctx, p) })
 	if err != nil {
 		return nil, e.wrap("start", req.Target, "", err)
 	}
@@ -547,11 +552,27 @@ func (e *Engine) shift(ctx context.Context, r *run, s Shifter, percent float64) 
 		return errStopRequested
 	}
 	d := r.snapshot()
-	if err := s.Shift(r.ctx(ctx), d, percent); err != nil {
+	b := e.newBackoff()
+	for {
+		_, err := call(ctx, e.rates.mutation, func() (struct{}, error) { return struct{}{}, s.Shift(r.ctx(ctx), d, percent) })
+		if err == nil {
+			break
+		}
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		return e.wrap("shift", d.Target, d.ID, err)
+		if !errors.Is(err, ErrThrottled) {
+			return e.wrap("shift", d.Target, d.ID, err)
+		}
+		// Throttled: the traffic did not move. Try again after backing off.
+		r.emit(EventNote, "shift throttled, trying again: "+err.Error())
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-r.stopCh:
+			return errStopRequested
+		case <-e.opts.Clock.After(b.NextBackOff()):
+		}
 	}
 	r.mu.Lock()
 	r.d.Percent = percent
@@ -628,7 +649,7 @@ func (e *Engine) checkGates(ctx context.Context, r *run, phase Phase) error {
 	}
 	d := r.snapshot()
 	for _, g := range r.req.Gates {
-		err := g.Check(r.ctx(ctx), Check{Deployment: d, Phase: phase, Percent: d.Percent})
+		err := e.checkGate(ctx, r, g, Check{Deployment: d, Phase: phase, Percent: d.Percent})
 		if err != nil && ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -643,6 +664,25 @@ func (e *Engine) checkGates(ctx context.Context, r *run, phase Phase) error {
 		e.emit(ev)
 	}
 	return nil
+}
+
+// checkGate runs one gate. A check the platform throttled (an error
+// wrapping ErrThrottled) says nothing about the deployment: it is asked
+// again after backing off, and never refuses the deployment.
+func (e *Engine) checkGate(ctx context.Context, r *run, g Gate, c Check) error {
+	b := e.newBackoff()
+	for {
+		_, err := call(ctx, e.rates.gate, func() (struct{}, error) { return struct{}{}, g.Check(r.ctx(ctx), c) })
+		if !errors.Is(err, ErrThrottled) || ctx.Err() != nil {
+			return err
+		}
+		r.emit(EventNote, "gate "+g.Name()+" throttled, checking again: "+err.Error())
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-e.opts.Clock.After(b.NextBackOff()):
+		}
+	}
 }
 
 func (e *Engine) newBackoff() *backoff.ExponentialBackOff {
@@ -789,7 +829,7 @@ func (e *Engine) status(ctx context.Context, d *Deployment) (*Deployment, error)
 	if e.batch != nil {
 		return e.batch.status(ctx, d)
 	}
-	return e.drv.Status(ctx, d)
+	return call(ctx, e.rates.status, func() (*Deployment, error) { return e.drv.Status(ctx, d) })
 }
 
 // Status asks the driver where d stands. It changes nothing.

@@ -166,6 +166,13 @@ func (p *poller) once(ctx context.Context) error {
 		if errors.Is(err, ErrNotFound) {
 			return p.e.wrap("status", d.Target, d.ID, err)
 		}
+		if errors.Is(err, ErrThrottled) {
+			// The platform answered: it is only busy. That never counts
+			// toward giving up.
+			p.lastErr = err
+			p.r.emit(EventNote, "status throttled, asking again: "+err.Error())
+			return nil
+		}
 		now := p.e.opts.Clock.Now()
 		if p.failingSince.IsZero() {
 			p.failingSince = now
@@ -267,7 +274,7 @@ func (e *Engine) watch(ctx context.Context, r *run) error {
 				return err
 			}
 			approvals--
-			if err := c.Continue(r.ctx(ctx), r.snapshot()); err != nil {
+			if _, err := call(ctx, e.rates.mutation, func() (struct{}, error) { return struct{}{}, c.Continue(r.ctx(ctx), r.snapshot()) }); err != nil {
 				return e.wrap("continue", d.Target, d.ID, err)
 			}
 			p.b.Reset()
@@ -440,8 +447,13 @@ func (e *Engine) stopLoop(ctx context.Context, r *run, s Stopper, o StopOptions)
 	for {
 		r.op.Lock()
 		d := r.snapshot()
-		out, err := s.Stop(r.ctx(ctx), d, o)
+		out, err := call(ctx, e.rates.mutation, func() (StopOutcome, error) { return s.Stop(r.ctx(ctx), d, o) })
 		r.op.Unlock()
+		if errors.Is(err, ErrThrottled) && ctx.Err() == nil {
+			// Not an answer: ask again after backing off, within the budget.
+			r.emit(EventNote, "stop throttled, asking again: "+err.Error())
+			out, err = StopPending, nil
+		}
 		if err != nil && !o.Rollback && errors.Is(err, ErrUnsupported) {
 			r.emit(EventNote, "the platform cannot stop without rolling back; stopping with rollback")
 			o.Rollback = true

@@ -203,6 +203,8 @@ func IsRetryable(err error) bool {
 // sentinel returns the deploy sentinel for a class, or nil.
 func sentinel(c Class, err error) error {
 	switch c {
+	case ClassThrottling:
+		return deploy.ErrThrottled
 	case ClassNotFound:
 		return deploy.ErrNotFound
 	case ClassValidation:
@@ -220,9 +222,10 @@ func sentinel(c Class, err error) error {
 // Wrap returns err as a *deploy.Error naming the platform ("ecs",
 // "lambda", ...), the operation (an SDK operation name such as
 // "UpdateService", or "status") and the target. The Error's Err wraps both
-// the deploy sentinel for err's class (ClassNotFound: deploy.ErrNotFound,
-// ClassValidation: deploy.ErrInvalidRequest, ClassConflict: deploy.ErrLocked,
-// a passed context deadline: deploy.ErrTimeout) and err itself, so
+// the deploy sentinel for err's class (ClassThrottling: deploy.ErrThrottled,
+// ClassNotFound: deploy.ErrNotFound, ClassValidation:
+// deploy.ErrInvalidRequest, ClassConflict: deploy.ErrLocked, a passed
+// context deadline: deploy.ErrTimeout) and err itself, so
 // errors.Is finds the sentinel and errors.As still reaches the SDK's type
 // (for example *ecstypes.ServiceNotFoundException).
 //

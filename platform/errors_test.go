@@ -148,7 +148,7 @@ func TestWrap(t *testing.T) {
 			var e *ecstypes.InvalidParameterException
 			return errors.As(err, &e)
 		}},
-		{"throttled", throttled, nil, func(err error) bool {
+		{"throttled", throttled, deploy.ErrThrottled, func(err error) bool {
 			var e *ecstypes.LimitExceededException
 			return errors.As(err, &e)
 		}},
@@ -156,7 +156,7 @@ func TestWrap(t *testing.T) {
 			return errors.Is(err, context.DeadlineExceeded)
 		}},
 	}
-	all := []error{deploy.ErrNotFound, deploy.ErrLocked, deploy.ErrInvalidRequest, deploy.ErrTimeout}
+	all := []error{deploy.ErrNotFound, deploy.ErrLocked, deploy.ErrInvalidRequest, deploy.ErrTimeout, deploy.ErrThrottled}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := WrapDeployment("ecs", "UpdateService", "c/web", "d-1", tt.err)

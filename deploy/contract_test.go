@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -283,4 +284,59 @@ func TestDeployAllJoinsErrorsWithTheStandardLibrary(t *testing.T) {
 	require.True(t, ok, "DeployAll's error lists its parts with Unwrap() []error")
 	assert.Len(t, j.Unwrap(), 2)
 	assert.ErrorIs(t, err, deploy.ErrInvalidRequest)
+}
+
+// A CLI's second interrupt ends the cleanup too: the engine returns at once
+// with what it last saw.
+func TestCleanupContextCutsCleanupShort(t *testing.T) {
+	clk := deploytest.NewClock(time.Time{}) // manual: a pending stop waits forever
+	fake := deploytest.NewDriver(deploytest.DriverOptions{Clock: clk})
+	target := fake.AddTarget("web", deploy.Revision{ID: "v1"})
+	fake.StopSlowly(1000)
+	eng := deploy.New(fake, deploy.Options{Clock: clk, CleanupTimeout: time.Hour})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	hard, cutShort := context.WithCancel(context.Background())
+	defer cutShort()
+	stopping := make(chan struct{})
+	var once sync.Once
+	gate := deploy.GateFunc{GateName: "interrupt", Phases: []deploy.Phase{deploy.PhaseShift},
+		Func: func(context.Context, deploy.Check) error { cancel(); return nil }}
+	go func() {
+		// Wait until the cleanup waits on the clock for its pending stop.
+		_ = clk.BlockUntil(context.Background(), 1)
+		once.Do(func() { close(stopping) })
+	}()
+	type res struct {
+		d   *deploy.Deployment
+		err error
+	}
+	done := make(chan res, 1)
+	go func() {
+		d, err := eng.Deploy(deploy.WithCleanupContext(ctx, hard), deploy.Request{Target: target,
+			Revision: deploy.Revision{ID: "v2"}, Strategy: deploy.Canary(10, time.Hour), Gates: []deploy.Gate{gate}})
+		done <- res{d, err}
+	}()
+	select {
+	case <-stopping:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the cleanup never waited on its pending stop")
+	}
+	select {
+	case r := <-done:
+		t.Fatalf("Deploy returned before the cleanup was cut short: %v", r.err)
+	default:
+	}
+	cutShort()
+	var r res
+	select {
+	case r = <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Deploy did not return once the cleanup was cut short")
+	}
+	require.Error(t, r.err)
+	assert.ErrorIs(t, r.err, context.Canceled)
+	assert.Contains(t, r.err.Error(), "cleanup cut short")
+	require.NotNil(t, r.d)
+	assert.Equal(t, 10.0, r.d.Percent, "it says what it left: 10% still on the new revision")
 }

@@ -21,19 +21,47 @@ func budgetFrom(ctx context.Context) (time.Time, bool) {
 
 // cleanup returns the context a cleanup runs in: not ended by the caller's
 // context (the platform must be left in a known state) but bounded by
-// Options.CleanupTimeout on the engine's clock. A cleanup already under way
-// keeps its budget: nested stops and rollbacks never get a fresh one.
+// Options.CleanupTimeout on the engine's clock, and by the context given to
+// WithCleanupContext, if any. A cleanup already under way keeps its budget:
+// nested stops and rollbacks never get a fresh one.
 func (e *Engine) cleanup(ctx context.Context) (context.Context, context.CancelFunc) {
 	if _, ok := budgetFrom(ctx); ok {
 		return ctx, func() {}
 	}
 	until := e.opts.Clock.Now().Add(e.opts.CleanupTimeout)
 	c := context.WithValue(context.WithoutCancel(ctx), budgetKey{}, until)
+	cancels := []context.CancelFunc{}
 	if _, ok := e.opts.Clock.(SystemClock); ok {
 		// On the wall clock the same deadline also bounds calls that block.
-		return context.WithDeadline(c, until)
+		var cancel context.CancelFunc
+		c, cancel = context.WithDeadline(c, until)
+		cancels = append(cancels, cancel)
 	}
-	return c, func() {}
+	if cc, ok := ctx.Value(cleanupCtxKey{}).(context.Context); ok {
+		var cancel context.CancelCauseFunc
+		c, cancel = context.WithCancelCause(c)
+		stop := context.AfterFunc(cc, func() { cancel(fmt.Errorf("cleanup cut short: %w", context.Cause(cc))) })
+		cancels = append(cancels, func() { stop(); cancel(nil) })
+	}
+	return c, func() {
+		for _, f := range cancels {
+			f()
+		}
+	}
+}
+
+type cleanupCtxKey struct{}
+
+// WithCleanupContext returns a context for Deploy, Execute, Wait or
+// Rollback whose cleanups end early when cleanup is done. A cleanup is what
+// the engine does to leave the platform in a known state after the
+// caller's context ended or a gate refused (stop, wait, roll back); it
+// normally outlives the caller's context, bounded by Options.CleanupTimeout.
+// A CLI uses this for a second interrupt: the first cancels the deployment
+// and the cleanup runs; the second ends cleanup too, and the engine returns
+// at once with what it last saw.
+func WithCleanupContext(ctx, cleanup context.Context) context.Context {
+	return context.WithValue(ctx, cleanupCtxKey{}, cleanup)
 }
 
 // expired reports whether ctx carries a cleanup budget that has run out.
@@ -206,7 +234,7 @@ func (p *poller) sleep(ctx context.Context, watchStop bool) error {
 	}
 	select {
 	case <-ctx.Done():
-		return ctx.Err()
+		return context.Cause(ctx)
 	case <-stop:
 		return errStopRequested
 	case <-p.e.opts.Clock.After(wait):
@@ -475,7 +503,7 @@ func (e *Engine) stopLoop(ctx context.Context, r *run, s Stopper, o StopOptions)
 		}
 		select {
 		case <-ctx.Done():
-			return e.wrap("stop", d.Target, d.ID, ctx.Err())
+			return e.wrap("stop", d.Target, d.ID, context.Cause(ctx))
 		case <-e.opts.Clock.After(wait):
 		}
 	}
@@ -492,6 +520,11 @@ func (e *Engine) rollbackAfter(ctx context.Context, r *run, cause error) (*Deplo
 	if e.expired(ctx) {
 		r.setStatus(StatusFailed, "the cleanup time ran out before the rollback to "+d.From.String()+" could start")
 		causes = append(causes, unknown(d, "the cleanup time (Options.CleanupTimeout) ran out", nil))
+		return r.snapshot(), e.wrap("deploy", d.Target, d.ID, joinStatus(ErrFailed, causes))
+	}
+	if ctx.Err() != nil {
+		r.setStatus(StatusFailed, "the cleanup was cut short before the rollback to "+d.From.String()+" could start")
+		causes = append(causes, context.Cause(ctx))
 		return r.snapshot(), e.wrap("deploy", d.Target, d.ID, joinStatus(ErrFailed, causes))
 	}
 	r.emit(EventRollback, "rolling back to "+d.From.String())

@@ -1,0 +1,8 @@
+package opsworks_test
+
+import "encoding/json"
+
+func jsonOf(v any) (string, error) {
+	b, err := json.Marshal(v)
+	return string(b), err
+}

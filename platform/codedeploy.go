@@ -160,7 +160,8 @@ type DeploymentState struct {
 	CodeDeployStatus cdtypes.DeploymentStatus
 	// Percent is the share on the new revision, 0..100: for Lambda the
 	// target version's weight, for ECS the green task set's traffic weight,
-	// for EC2/on-premises the share of instances that succeeded. It is 100
+	// for EC2/on-premises the share of the deployment's instances that
+	// succeeded (skipped instances count in the fleet). It is 100
 	// once the deployment succeeded and 0 once it was rolled back; a
 	// deployment that failed or stopped without a rollback keeps the share
 	// its targets report (CodeDeploy leaves the traffic where it was).
@@ -541,7 +542,9 @@ func percent(s *DeploymentState) float64 {
 		return clampPercent(best)
 	}
 	if o := s.Info.DeploymentOverview; o != nil {
-		total := o.Pending + o.InProgress + o.Succeeded + o.Failed + o.Ready
+		// Skipped instances are part of the fleet: they keep the old
+		// revision.
+		total := o.Pending + o.InProgress + o.Succeeded + o.Failed + o.Ready + o.Skipped
 		if total > 0 {
 			return clampPercent(float64(o.Succeeded) * 100 / float64(total))
 		}

@@ -127,6 +127,30 @@ func (e *echo) BatchGetDeployments(_ context.Context, in *codedeploy.BatchGetDep
 	return answer[codedeploy.BatchGetDeploymentsOutput](e, in)
 }
 
+func (e *echo) GetDeploymentGroup(_ context.Context, in *codedeploy.GetDeploymentGroupInput, _ ...func(*codedeploy.Options)) (*codedeploy.GetDeploymentGroupOutput, error) {
+	return answer[codedeploy.GetDeploymentGroupOutput](e, in)
+}
+
+func (e *echo) BatchGetDeploymentGroups(_ context.Context, in *codedeploy.BatchGetDeploymentGroupsInput, _ ...func(*codedeploy.Options)) (*codedeploy.BatchGetDeploymentGroupsOutput, error) {
+	return answer[codedeploy.BatchGetDeploymentGroupsOutput](e, in)
+}
+
+func (e *echo) GetDeploymentConfig(_ context.Context, in *codedeploy.GetDeploymentConfigInput, _ ...func(*codedeploy.Options)) (*codedeploy.GetDeploymentConfigOutput, error) {
+	return answer[codedeploy.GetDeploymentConfigOutput](e, in)
+}
+
+func (e *echo) CreateDeploymentConfig(_ context.Context, in *codedeploy.CreateDeploymentConfigInput, _ ...func(*codedeploy.Options)) (*codedeploy.CreateDeploymentConfigOutput, error) {
+	return answer[codedeploy.CreateDeploymentConfigOutput](e, in)
+}
+
+func (e *echo) CreateDeploymentGroup(_ context.Context, in *codedeploy.CreateDeploymentGroupInput, _ ...func(*codedeploy.Options)) (*codedeploy.CreateDeploymentGroupOutput, error) {
+	return answer[codedeploy.CreateDeploymentGroupOutput](e, in)
+}
+
+func (e *echo) ListOnPremisesInstances(_ context.Context, in *codedeploy.ListOnPremisesInstancesInput, _ ...func(*codedeploy.Options)) (*codedeploy.ListOnPremisesInstancesOutput, error) {
+	return answer[codedeploy.ListOnPremisesInstancesOutput](e, in)
+}
+
 var _ platform.CodeDeployAPI = (*echo)(nil)
 
 // startEcho serves e and returns the real SDK client for it.
@@ -202,6 +226,36 @@ func TestRoundTrip(t *testing.T) {
 		"BatchGetDeployments": func(t *testing.T) {
 			roundTrip(t, func(c *codedeploy.Client, ctx context.Context, in *codedeploy.BatchGetDeploymentsInput) (*codedeploy.BatchGetDeploymentsOutput, error) {
 				return c.BatchGetDeployments(ctx, in)
+			})
+		},
+		"GetDeploymentGroup": func(t *testing.T) {
+			roundTrip(t, func(c *codedeploy.Client, ctx context.Context, in *codedeploy.GetDeploymentGroupInput) (*codedeploy.GetDeploymentGroupOutput, error) {
+				return c.GetDeploymentGroup(ctx, in)
+			})
+		},
+		"BatchGetDeploymentGroups": func(t *testing.T) {
+			roundTrip(t, func(c *codedeploy.Client, ctx context.Context, in *codedeploy.BatchGetDeploymentGroupsInput) (*codedeploy.BatchGetDeploymentGroupsOutput, error) {
+				return c.BatchGetDeploymentGroups(ctx, in)
+			})
+		},
+		"GetDeploymentConfig": func(t *testing.T) {
+			roundTrip(t, func(c *codedeploy.Client, ctx context.Context, in *codedeploy.GetDeploymentConfigInput) (*codedeploy.GetDeploymentConfigOutput, error) {
+				return c.GetDeploymentConfig(ctx, in)
+			})
+		},
+		"CreateDeploymentConfig": func(t *testing.T) {
+			roundTrip(t, func(c *codedeploy.Client, ctx context.Context, in *codedeploy.CreateDeploymentConfigInput) (*codedeploy.CreateDeploymentConfigOutput, error) {
+				return c.CreateDeploymentConfig(ctx, in)
+			})
+		},
+		"CreateDeploymentGroup": func(t *testing.T) {
+			roundTrip(t, func(c *codedeploy.Client, ctx context.Context, in *codedeploy.CreateDeploymentGroupInput) (*codedeploy.CreateDeploymentGroupOutput, error) {
+				return c.CreateDeploymentGroup(ctx, in)
+			})
+		},
+		"ListOnPremisesInstances": func(t *testing.T) {
+			roundTrip(t, func(c *codedeploy.Client, ctx context.Context, in *codedeploy.ListOnPremisesInstancesInput) (*codedeploy.ListOnPremisesInstancesOutput, error) {
+				return c.ListOnPremisesInstances(ctx, in)
 			})
 		},
 	}

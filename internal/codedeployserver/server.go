@@ -15,7 +15,11 @@
 // and friends). The server implements the operations of
 // platform.CodeDeployAPI: CreateDeployment, GetDeployment, StopDeployment,
 // ContinueDeployment, ListDeploymentTargets, BatchGetDeploymentTargets,
-// ListDeployments and BatchGetDeployments. Any other operation answers
+// ListDeployments and BatchGetDeployments; and, when the API behind it
+// has them (codedeployfake.Fake does), the ones the EC2/on-premises driver
+// adds: GetDeploymentGroup, BatchGetDeploymentGroups, GetDeploymentConfig,
+// CreateDeploymentConfig, CreateDeploymentGroup and
+// ListOnPremisesInstances. Any other operation answers
 // UnknownOperationException. It checks neither signatures nor
 // credentials.
 package codedeployserver
@@ -130,6 +134,46 @@ func op[In, Out any](call func(platform.CodeDeployAPI, context.Context, *In) (*O
 	}
 }
 
+// opOf adapts an SDK method expression of an optional API (one
+// platform.CodeDeployAPI does not have) to an operation; an API without it
+// answers UnknownOperationException.
+func opOf[API, In, Out any](name string, call func(API, context.Context, *In) (*Out, error)) operation {
+	return func(ctx context.Context, api platform.CodeDeployAPI, body []byte) (any, error) {
+		a, ok := api.(API)
+		if !ok {
+			return nil, &protocolError{status: http.StatusBadRequest, code: "UnknownOperationException",
+				msg: fmt.Sprintf("operation %s is not implemented by this server's API", name)}
+		}
+		in := new(In)
+		if err := decode(body, in); err != nil {
+			return nil, &protocolError{status: http.StatusBadRequest, code: "SerializationException", msg: err.Error()}
+		}
+		return call(a, ctx, in)
+	}
+}
+
+// The optional APIs of the EC2/on-premises driver's operations.
+type (
+	groupGetter interface {
+		GetDeploymentGroup(context.Context, *codedeploy.GetDeploymentGroupInput, ...func(*codedeploy.Options)) (*codedeploy.GetDeploymentGroupOutput, error)
+	}
+	groupsGetter interface {
+		BatchGetDeploymentGroups(context.Context, *codedeploy.BatchGetDeploymentGroupsInput, ...func(*codedeploy.Options)) (*codedeploy.BatchGetDeploymentGroupsOutput, error)
+	}
+	configGetter interface {
+		GetDeploymentConfig(context.Context, *codedeploy.GetDeploymentConfigInput, ...func(*codedeploy.Options)) (*codedeploy.GetDeploymentConfigOutput, error)
+	}
+	configCreator interface {
+		CreateDeploymentConfig(context.Context, *codedeploy.CreateDeploymentConfigInput, ...func(*codedeploy.Options)) (*codedeploy.CreateDeploymentConfigOutput, error)
+	}
+	groupCreator interface {
+		CreateDeploymentGroup(context.Context, *codedeploy.CreateDeploymentGroupInput, ...func(*codedeploy.Options)) (*codedeploy.CreateDeploymentGroupOutput, error)
+	}
+	onPremLister interface {
+		ListOnPremisesInstances(context.Context, *codedeploy.ListOnPremisesInstancesInput, ...func(*codedeploy.Options)) (*codedeploy.ListOnPremisesInstancesOutput, error)
+	}
+)
+
 // operations maps each supported operation name to its handler.
 var operations = map[string]operation{
 	"CreateDeployment": op(func(a platform.CodeDeployAPI, ctx context.Context, in *codedeploy.CreateDeploymentInput) (*codedeploy.CreateDeploymentOutput, error) {
@@ -155,6 +199,24 @@ var operations = map[string]operation{
 	}),
 	"BatchGetDeployments": op(func(a platform.CodeDeployAPI, ctx context.Context, in *codedeploy.BatchGetDeploymentsInput) (*codedeploy.BatchGetDeploymentsOutput, error) {
 		return a.BatchGetDeployments(ctx, in)
+	}),
+	"GetDeploymentGroup": opOf("GetDeploymentGroup", func(a groupGetter, ctx context.Context, in *codedeploy.GetDeploymentGroupInput) (*codedeploy.GetDeploymentGroupOutput, error) {
+		return a.GetDeploymentGroup(ctx, in)
+	}),
+	"BatchGetDeploymentGroups": opOf("BatchGetDeploymentGroups", func(a groupsGetter, ctx context.Context, in *codedeploy.BatchGetDeploymentGroupsInput) (*codedeploy.BatchGetDeploymentGroupsOutput, error) {
+		return a.BatchGetDeploymentGroups(ctx, in)
+	}),
+	"GetDeploymentConfig": opOf("GetDeploymentConfig", func(a configGetter, ctx context.Context, in *codedeploy.GetDeploymentConfigInput) (*codedeploy.GetDeploymentConfigOutput, error) {
+		return a.GetDeploymentConfig(ctx, in)
+	}),
+	"CreateDeploymentConfig": opOf("CreateDeploymentConfig", func(a configCreator, ctx context.Context, in *codedeploy.CreateDeploymentConfigInput) (*codedeploy.CreateDeploymentConfigOutput, error) {
+		return a.CreateDeploymentConfig(ctx, in)
+	}),
+	"CreateDeploymentGroup": opOf("CreateDeploymentGroup", func(a groupCreator, ctx context.Context, in *codedeploy.CreateDeploymentGroupInput) (*codedeploy.CreateDeploymentGroupOutput, error) {
+		return a.CreateDeploymentGroup(ctx, in)
+	}),
+	"ListOnPremisesInstances": opOf("ListOnPremisesInstances", func(a onPremLister, ctx context.Context, in *codedeploy.ListOnPremisesInstancesInput) (*codedeploy.ListOnPremisesInstancesOutput, error) {
+		return a.ListOnPremisesInstances(ctx, in)
 	}),
 }
 

@@ -8,7 +8,10 @@
 // for ContinueDeployment) -> Succeeded, running the group's lifecycle events
 // on every target in lockstep: BeforeAllowTraffic, AllowTraffic,
 // AfterAllowTraffic for Lambda; the ECS blue/green events for ECS;
-// ApplicationStop ... ValidateService for Server. Each event takes
+// ApplicationStop ... ValidateService for Server (or, for a Server group
+// with Group.Batches, batch by batch as the deployment configuration's
+// minimum healthy hosts allow, each target running the new revision once
+// its batch is done: InstanceRevisions). Each event takes
 // Options.StepDuration; AllowTraffic also lasts the bake time of the
 // deployment configuration (CodeDeployDefault.LambdaCanary10Percent5Minutes
 // holds 10% for five minutes), and the target's traffic weight follows the
@@ -56,6 +59,15 @@ func ECSEvents() []string {
 func ServerEvents() []string {
 	return []string{"ApplicationStop", "DownloadBundle", "BeforeInstall", "Install",
 		"AfterInstall", "ApplicationStart", "ValidateService"}
+}
+
+// ServerBlueGreenEvents returns the lifecycle events of an EC2/on-premises
+// blue/green deployment, as CodeDeploy runs them: the in-place events on
+// the replacement instances, the traffic events that reroute to them, and
+// the events that block traffic to the original instances.
+func ServerBlueGreenEvents() []string {
+	return append(ServerEvents(), "BeforeAllowTraffic", "AllowTraffic", "AfterAllowTraffic",
+		"BeforeBlockTraffic", "BlockTraffic", "AfterBlockTraffic")
 }
 
 // Options configures a Fake. The zero value of each field means its
@@ -108,14 +120,40 @@ type Group struct {
 	// reported by BatchGetDeploymentGroups. Empty means the platform's
 	// all-at-once configuration.
 	DeploymentConfigName string
+
+	// Batches makes Server deployments go through the targets batch by
+	// batch, as CodeDeploy's in-place deployments do: the deployment
+	// configuration's minimum healthy hosts (deploy.MinHealthyHosts.Plan)
+	// sets the batches, each batch runs every lifecycle event before the
+	// next begins, and a batch's targets then run the new revision. A
+	// failure on a target fails the deployment (HEALTH_CONSTRAINTS), except
+	// with CodeDeployDefault.OneAtATime on the last of several targets,
+	// which CodeDeploy tolerates. A configuration that can never be met on
+	// the fleet fails at once (HEALTH_CONSTRAINTS_INVALID). Without
+	// Batches every target runs in lockstep.
+	Batches bool
+	// DeploymentStyle, BlueGreen, LoadBalancer, EC2TagFilters, EC2TagSet,
+	// OnPremisesTagFilters, OnPremisesTagSet, AutoScalingGroups and
+	// OutdatedInstancesStrategy are reported by BatchGetDeploymentGroups as
+	// they are; the fake deploys to Targets whatever they say.
+	DeploymentStyle           *cdtypes.DeploymentStyle
+	BlueGreen                 *cdtypes.BlueGreenDeploymentConfiguration
+	LoadBalancer              *cdtypes.LoadBalancerInfo
+	EC2TagFilters             []cdtypes.EC2TagFilter
+	EC2TagSet                 *cdtypes.EC2TagSet
+	OnPremisesTagFilters      []cdtypes.TagFilter
+	OnPremisesTagSet          *cdtypes.OnPremisesTagSet
+	AutoScalingGroups         []string
+	OutdatedInstancesStrategy cdtypes.OutdatedInstancesStrategy
 }
 
 // Call is one recorded API call.
 type Call struct {
 	// Op is the operation name, such as "CreateDeployment".
 	Op string
-	// Mutating is true for CreateDeployment, StopDeployment and
-	// ContinueDeployment; the application and group reads are not.
+	// Mutating is true for CreateDeployment, StopDeployment,
+	// ContinueDeployment, CreateDeploymentConfig and CreateDeploymentGroup;
+	// the reads are not.
 	Mutating bool
 	// Input is the input the call received (a pointer to the SDK input).
 	Input any
@@ -135,6 +173,11 @@ type Fake struct {
 	stopPending int
 	stopErr     error
 	errs        map[string][]error
+	// revs is the revision each target of each group runs, by group key
+	// ("app/group") and target ID.
+	revs    map[string]map[string]*cdtypes.RevisionLocation
+	configs map[string]cdtypes.DeploymentConfigInfo
+	onPrem  map[string]map[string]string
 }
 
 type failure struct {
@@ -157,6 +200,10 @@ type dep struct {
 	stoppedBy string  // "request", "alarm" or ""
 	waited    bool    // went through Ready already
 	endWeight float64 // traffic left on the new revision when it ended Failed or Stopped
+	batches   [][]int // target indices of each batch; one batch holds all in lockstep
+	batch     int     // index of the running batch
+	invalid   string  // a minimum healthy hosts rule the fleet can never meet
+	mostConc  bool    // OneAtATime: a failure on the last target is tolerated
 }
 
 type target struct {
@@ -181,7 +228,9 @@ func New(opts Options) *Fake {
 		opts.IDPrefix = "d-"
 	}
 	return &Fake{opts: opts, groups: map[string]*Group{}, apps: map[string]cdtypes.ComputePlatform{},
-		deps: map[string]*dep{}, errs: map[string][]error{}}
+		deps: map[string]*dep{}, errs: map[string][]error{},
+		revs: map[string]map[string]*cdtypes.RevisionLocation{}, configs: map[string]cdtypes.DeploymentConfigInfo{},
+		onPrem: map[string]map[string]string{}}
 }
 
 // AddGroup registers a deployment group (and its application).
@@ -227,7 +276,61 @@ func (f *Fake) AddGroup(g Group) {
 	if _, ok := f.apps[g.Application]; !ok {
 		f.apps[g.Application] = g.ComputePlatform
 	}
-	f.groups[g.Application+"/"+g.Name] = &g
+	g.EC2TagFilters = append([]cdtypes.EC2TagFilter(nil), g.EC2TagFilters...)
+	g.OnPremisesTagFilters = append([]cdtypes.TagFilter(nil), g.OnPremisesTagFilters...)
+	g.AutoScalingGroups = append([]string(nil), g.AutoScalingGroups...)
+	key := g.Application + "/" + g.Name
+	f.groups[key] = &g
+	revs := map[string]*cdtypes.RevisionLocation{}
+	if g.Current != nil {
+		for _, t := range g.Targets {
+			revs[t] = g.Current
+		}
+	}
+	f.revs[key] = revs
+}
+
+// InstanceRevisions returns the revision each target of a group runs now,
+// by target ID: the group's Current revision until a deployment puts a new
+// one on the target. A target runs a deployment's revision once it has run
+// every lifecycle event of it (its status is Succeeded), so a deployment
+// that failed or stopped part way leaves some targets on the new revision
+// and the rest on the old one, and a rollback deployment puts the old one
+// back. Targets that never ran any revision are left out. It is what the
+// fleet serves, read from the platform: tests compare it with what a driver
+// reports.
+func (f *Fake) InstanceRevisions(application, group string) map[string]*cdtypes.RevisionLocation {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	now := f.opts.Clock.Now()
+	for i := 0; i < len(f.order); i++ {
+		f.advance(f.deps[f.order[i]], now)
+	}
+	out := map[string]*cdtypes.RevisionLocation{}
+	for id, r := range f.revs[application+"/"+group] {
+		out[id] = r
+	}
+	return out
+}
+
+// AddDeploymentConfig registers a custom EC2/on-premises deployment
+// configuration, as CreateDeploymentConfig does.
+func (f *Fake) AddDeploymentConfig(name string, m deploy.MinHealthyHosts) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.configs[name] = serverConfig(name, m)
+}
+
+// AddOnPremisesInstance registers an on-premises instance with its tags,
+// for ListOnPremisesInstances.
+func (f *Fake) AddOnPremisesInstance(name string, tags map[string]string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	t := map[string]string{}
+	for k, v := range tags {
+		t[k] = v
+	}
+	f.onPrem[name] = t
 }
 
 // AddApplication registers an application with no deployment group (yet).
@@ -416,6 +519,10 @@ func (f *Fake) create(g *Group, in *codedeploy.CreateDeploymentInput, now time.T
 	strategy, err := deploy.ParseStrategy(cfg)
 	if err != nil {
 		strategy = deploy.AllAtOnce()
+		if c, ok := f.configs[cfg]; ok && c.MinimumHealthyHosts != nil {
+			strategy = strategy.WithMinHealthy(deploy.MinHealthyHosts{
+				Type: deploy.HostsType(c.MinimumHealthyHosts.Type), Value: int(c.MinimumHealthyHosts.Value)})
+		}
 	}
 	d := &dep{
 		group:    g,
@@ -451,6 +558,26 @@ func (f *Fake) create(g *Group, in *codedeploy.CreateDeploymentInput, now time.T
 		}
 		d.targets = append(d.targets, t)
 	}
+	all := make([]int, len(d.targets))
+	for i := range all {
+		all[i] = i
+	}
+	d.batches = [][]int{all}
+	if g.Batches && g.ComputePlatform == cdtypes.ComputePlatformServer && creator != cdtypes.DeploymentCreatorCodeDeployRollback &&
+		strategy.MinHealthy != nil {
+		d.mostConc = strategy.MinHealthy.Type == deploy.MostConcurrency
+		bp, err := strategy.MinHealthy.Plan(len(d.targets))
+		if err != nil {
+			d.invalid = err.Error()
+		} else {
+			d.batches = nil
+			next := 0
+			for _, n := range bp.Batches {
+				d.batches = append(d.batches, all[next:next+n])
+				next += n
+			}
+		}
+	}
 	f.deps[id] = d
 	f.order = append(f.order, id)
 	return d
@@ -485,6 +612,15 @@ func (f *Fake) eventDuration(d *dep, i int) time.Duration {
 	return f.opts.StepDuration
 }
 
+// running returns the targets of the batch in progress.
+func (d *dep) running() []*target {
+	out := make([]*target, 0, len(d.batches[d.batch]))
+	for _, i := range d.batches[d.batch] {
+		out = append(out, d.targets[i])
+	}
+	return out
+}
+
 // advance applies every transition due by now, in time order.
 func (f *Fake) advance(d *dep, now time.Time) {
 	for !terminal(d.info.Status) && !d.nextAt.IsZero() && !d.nextAt.After(now) {
@@ -492,7 +628,11 @@ func (f *Fake) advance(d *dep, now time.Time) {
 		if d.info.Status == cdtypes.DeploymentStatusCreated {
 			d.info.Status = cdtypes.DeploymentStatusInProgress
 			d.info.StartTime = aws.Time(at)
-			for _, t := range d.targets {
+			if d.invalid != "" {
+				f.end(d, at, cdtypes.DeploymentStatusFailed, cdtypes.ErrorCodeHealthConstraintsInvalid, d.invalid, false)
+				return
+			}
+			for _, t := range d.running() {
 				t.status, t.update = cdtypes.TargetStatusInProgress, at
 			}
 			f.begin(d, at)
@@ -501,6 +641,7 @@ func (f *Fake) advance(d *dep, now time.Time) {
 		// The running event ends at 'at'.
 		i := d.cur
 		failed := ""
+		batch := d.running()
 		for _, fl := range d.fail {
 			if fl.event == d.events[i] {
 				failed = fl.target
@@ -509,11 +650,13 @@ func (f *Fake) advance(d *dep, now time.Time) {
 				}
 			}
 		}
-		for _, t := range d.targets {
+		failedHere := false
+		for _, t := range batch {
 			e := &t.events[i]
 			e.EndTime = aws.Time(at)
 			t.update = at
 			if t.id == failed {
+				failedHere = true
 				e.Status = cdtypes.LifecycleEventStatusFailed
 				e.Diagnostics = &cdtypes.Diagnostics{ErrorCode: cdtypes.LifecycleErrorCodeScriptFailed,
 					Message:    aws.String("Script at specified location: " + d.events[i] + " run failed with exit code 1"),
@@ -525,30 +668,60 @@ func (f *Fake) advance(d *dep, now time.Time) {
 			}
 		}
 		d.cur = -1
+		if failed != "" && len(d.batches) > 1 && !failedHere {
+			failed = "" // the failing target is in a later batch
+		}
 		if failed != "" {
-			code := cdtypes.ErrorCodeHealthConstraints
-			if d.group.ComputePlatform != cdtypes.ComputePlatformServer {
-				code = cdtypes.ErrorCodeHookExecutionFailure
+			last := d.mostConc && len(d.targets) > 1 && d.batch == len(d.batches)-1
+			if !last {
+				code := cdtypes.ErrorCodeHealthConstraints
+				if d.group.ComputePlatform != cdtypes.ComputePlatformServer {
+					code = cdtypes.ErrorCodeHookExecutionFailure
+				}
+				f.end(d, at, cdtypes.DeploymentStatusFailed, code,
+					fmt.Sprintf("lifecycle event %s failed on %s", d.events[i], failed),
+					rollbackOn(d, cdtypes.AutoRollbackEventDeploymentFailure))
+				return
 			}
-			f.end(d, at, cdtypes.DeploymentStatusFailed, code,
-				fmt.Sprintf("lifecycle event %s failed on %s", d.events[i], failed),
-				rollbackOn(d, cdtypes.AutoRollbackEventDeploymentFailure))
-			return
+			// OneAtATime tolerates a failure on the last instance: it stops
+			// there and the deployment goes on.
+			for _, t := range batch {
+				if t.id == failed {
+					t.status = cdtypes.TargetStatusFailed
+					for j := i + 1; j < len(t.events); j++ {
+						t.events[j].Status = cdtypes.LifecycleEventStatusSkipped
+					}
+				}
+			}
+			d.next = len(d.events)
 		}
 		if d.stopping {
 			d.stoppedBy = "request"
+			if d.next >= len(d.events) {
+				f.finishBatch(d, at)
+			}
 			f.end(d, at, cdtypes.DeploymentStatusStopped, cdtypes.ErrorCodeManualStop,
 				"The deployment was stopped by the user.", d.stopRoll)
 			return
 		}
 		if d.next >= len(d.events) {
+			f.finishBatch(d, at)
+			if d.batch+1 < len(d.batches) {
+				d.batch++
+				d.next = 0
+				for _, t := range d.running() {
+					t.status, t.update = cdtypes.TargetStatusInProgress, at
+				}
+				f.begin(d, at)
+				continue
+			}
 			f.succeed(d, at)
 			return
 		}
 		if d.group.ReadyBefore != "" && d.events[d.next] == d.group.ReadyBefore &&
 			d.info.Status != cdtypes.DeploymentStatusReady && !d.waited {
 			d.info.Status = cdtypes.DeploymentStatusReady
-			for _, t := range d.targets {
+			for _, t := range batch {
 				t.status, t.update = cdtypes.TargetStatusReady, at
 			}
 			d.nextAt = time.Time{}
@@ -558,13 +731,28 @@ func (f *Fake) advance(d *dep, now time.Time) {
 	}
 }
 
-// begin starts event d.next at time at.
+// finishBatch marks the running batch's targets that did not fail as
+// succeeded: they run the deployment's revision now.
+func (f *Fake) finishBatch(d *dep, at time.Time) {
+	revs := f.revs[d.group.Application+"/"+d.group.Name]
+	for _, t := range d.running() {
+		if t.status == cdtypes.TargetStatusFailed {
+			continue
+		}
+		t.status, t.update = cdtypes.TargetStatusSucceeded, at
+		if revs != nil && d.info.Revision != nil {
+			revs[t.id] = d.info.Revision
+		}
+	}
+}
+
+// begin starts event d.next of the running batch at time at.
 func (f *Fake) begin(d *dep, at time.Time) {
 	i := d.next
 	d.next++
 	d.cur = i
 	d.curStart = at
-	for _, t := range d.targets {
+	for _, t := range d.running() {
 		t.events[i].Status = cdtypes.LifecycleEventStatusInProgress
 		t.events[i].StartTime = aws.Time(at)
 		t.status, t.update = cdtypes.TargetStatusInProgress, at
@@ -576,8 +764,15 @@ func (f *Fake) succeed(d *dep, at time.Time) {
 	d.info.Status = cdtypes.DeploymentStatusSucceeded
 	d.info.CompleteTime = aws.Time(at)
 	d.nextAt = time.Time{}
+	revs := f.revs[d.group.Application+"/"+d.group.Name]
 	for _, t := range d.targets {
+		if t.status == cdtypes.TargetStatusFailed {
+			continue
+		}
 		t.status, t.update = cdtypes.TargetStatusSucceeded, at
+		if revs != nil && d.info.Revision != nil {
+			revs[t.id] = d.info.Revision
+		}
 	}
 }
 
@@ -1111,43 +1306,276 @@ func (f *Fake) BatchGetDeploymentGroups(_ context.Context, in *codedeploy.BatchG
 			missing = append(missing, name)
 			continue
 		}
-		info := cdtypes.DeploymentGroupInfo{
-			ApplicationName: aws.String(app), DeploymentGroupName: aws.String(g.Name),
-			DeploymentGroupId: aws.String("dg-" + app + "-" + g.Name), ComputePlatform: g.ComputePlatform,
-			DeploymentConfigName: aws.String(g.DeploymentConfigName),
-			EcsServices:          append([]cdtypes.ECSService(nil), g.ECSServices...),
-		}
-		if g.Alarms != nil {
-			a := *g.Alarms
-			a.Alarms = append([]cdtypes.Alarm(nil), g.Alarms.Alarms...)
-			info.AlarmConfiguration = &a
-		}
-		if g.AutoRollback != nil {
-			r := *g.AutoRollback
-			r.Events = append([]cdtypes.AutoRollbackEvent(nil), g.AutoRollback.Events...)
-			info.AutoRollbackConfiguration = &r
-		}
-		if g.ComputePlatform == cdtypes.ComputePlatformEcs {
-			info.DeploymentStyle = &cdtypes.DeploymentStyle{DeploymentType: cdtypes.DeploymentTypeBlueGreen,
-				DeploymentOption: cdtypes.DeploymentOptionWithTrafficControl}
-		}
-		for _, id := range f.order {
-			d := f.deps[id]
-			if d.group != g {
-				continue
-			}
-			f.advance(d, now)
-			last := &cdtypes.LastDeploymentInfo{DeploymentId: d.info.DeploymentId, Status: d.info.Status,
-				CreateTime: d.info.CreateTime, EndTime: d.info.CompleteTime}
-			info.LastAttemptedDeployment = last
-			if d.info.Status == cdtypes.DeploymentStatusSucceeded {
-				info.LastSuccessfulDeployment = last
-			}
-		}
+		info := f.groupInfo(app, g, now)
 		out.DeploymentGroupsInfo = append(out.DeploymentGroupsInfo, info)
 	}
 	if len(missing) > 0 {
 		out.ErrorMessage = aws.String("Deployment groups do not exist: " + strings.Join(missing, ", "))
 	}
 	return out, nil
+}
+
+// serverConfig describes an EC2/on-premises deployment configuration.
+func serverConfig(name string, m deploy.MinHealthyHosts) cdtypes.DeploymentConfigInfo {
+	return cdtypes.DeploymentConfigInfo{
+		DeploymentConfigName: aws.String(name), DeploymentConfigId: aws.String("dc-" + name),
+		ComputePlatform:     cdtypes.ComputePlatformServer,
+		MinimumHealthyHosts: &cdtypes.MinimumHealthyHosts{Type: cdtypes.MinimumHealthyHostsType(m.Type), Value: int32(m.Value)},
+	}
+}
+
+// GetDeploymentConfig describes a predefined configuration
+// (CodeDeployDefault.*, as deploy.ParseStrategy knows them) or one added
+// with AddDeploymentConfig or CreateDeploymentConfig. An unknown name gives
+// DeploymentConfigDoesNotExistException.
+func (f *Fake) GetDeploymentConfig(_ context.Context, in *codedeploy.GetDeploymentConfigInput, _ ...func(*codedeploy.Options)) (*codedeploy.GetDeploymentConfigOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.record("GetDeploymentConfig", false, in); err != nil {
+		return nil, err
+	}
+	name := aws.ToString(in.DeploymentConfigName)
+	if name == "" {
+		return nil, &cdtypes.DeploymentConfigNameRequiredException{Message: aws.String("Deployment config name is required")}
+	}
+	if c, ok := f.configs[name]; ok {
+		return &codedeploy.GetDeploymentConfigOutput{DeploymentConfigInfo: &c}, nil
+	}
+	if st, err := deploy.ParseStrategy(name); err == nil && strings.HasPrefix(name, deploy.CodeDeployPrefix) {
+		short := strings.TrimPrefix(name, deploy.CodeDeployPrefix)
+		if st.MinHealthy != nil {
+			c := serverConfig(name, *st.MinHealthy)
+			return &codedeploy.GetDeploymentConfigOutput{DeploymentConfigInfo: &c}, nil
+		}
+		p := cdtypes.ComputePlatformLambda
+		if strings.HasPrefix(short, "ECS") {
+			p = cdtypes.ComputePlatformEcs
+		}
+		return &codedeploy.GetDeploymentConfigOutput{DeploymentConfigInfo: &cdtypes.DeploymentConfigInfo{
+			DeploymentConfigName: aws.String(name), ComputePlatform: p}}, nil
+	}
+	return nil, &cdtypes.DeploymentConfigDoesNotExistException{Message: aws.String("The deployment configuration " + name + " does not exist")}
+}
+
+// CreateDeploymentConfig registers a custom EC2/on-premises configuration
+// from its MinimumHealthyHosts. A name already taken gives
+// DeploymentConfigAlreadyExistsException.
+func (f *Fake) CreateDeploymentConfig(_ context.Context, in *codedeploy.CreateDeploymentConfigInput, _ ...func(*codedeploy.Options)) (*codedeploy.CreateDeploymentConfigOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.record("CreateDeploymentConfig", true, in); err != nil {
+		return nil, err
+	}
+	name := aws.ToString(in.DeploymentConfigName)
+	if name == "" {
+		return nil, &cdtypes.DeploymentConfigNameRequiredException{Message: aws.String("Deployment config name is required")}
+	}
+	if _, ok := f.configs[name]; ok || strings.HasPrefix(name, deploy.CodeDeployPrefix) {
+		return nil, &cdtypes.DeploymentConfigAlreadyExistsException{Message: aws.String("A deployment configuration named " + name + " already exists")}
+	}
+	if in.MinimumHealthyHosts == nil {
+		return nil, &cdtypes.InvalidMinimumHealthyHostValueException{Message: aws.String("minimumHealthyHosts is required")}
+	}
+	m := deploy.MinHealthyHosts{Type: deploy.HostsType(in.MinimumHealthyHosts.Type), Value: int(in.MinimumHealthyHosts.Value)}
+	if err := m.Validate(); err != nil || m.Type == deploy.MostConcurrency {
+		return nil, &cdtypes.InvalidMinimumHealthyHostValueException{Message: aws.String("invalid minimum healthy hosts " + m.String())}
+	}
+	c := serverConfig(name, m)
+	f.configs[name] = c
+	return &codedeploy.CreateDeploymentConfigOutput{DeploymentConfigId: c.DeploymentConfigId}, nil
+}
+
+// ListOnPremisesInstances lists registered on-premises instances (added
+// with AddOnPremisesInstance) that carry at least one of the tag filters
+// (all of them when none is given), in name order, PageSize at a time.
+func (f *Fake) ListOnPremisesInstances(_ context.Context, in *codedeploy.ListOnPremisesInstancesInput, _ ...func(*codedeploy.Options)) (*codedeploy.ListOnPremisesInstancesOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.record("ListOnPremisesInstances", false, in); err != nil {
+		return nil, err
+	}
+	if in.RegistrationStatus == cdtypes.RegistrationStatusDeregistered {
+		return &codedeploy.ListOnPremisesInstancesOutput{}, nil
+	}
+	var names []string
+	for name, tags := range f.onPrem {
+		keep := len(in.TagFilters) == 0
+		for _, tf := range in.TagFilters {
+			k, v := aws.ToString(tf.Key), aws.ToString(tf.Value)
+			switch tf.Type {
+			case cdtypes.TagFilterTypeKeyOnly:
+				_, ok := tags[k]
+				keep = keep || ok
+			case cdtypes.TagFilterTypeValueOnly:
+				for _, tv := range tags {
+					keep = keep || tv == v
+				}
+			default:
+				tv, ok := tags[k]
+				keep = keep || (ok && tv == v)
+			}
+		}
+		if keep {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	page, next, err := f.page(names, in.NextToken)
+	if err != nil {
+		return nil, err
+	}
+	return &codedeploy.ListOnPremisesInstancesOutput{InstanceNames: page, NextToken: next}, nil
+}
+
+// CreateDeploymentGroup registers a deployment group with what the input
+// says (style, tag filters and sets, Auto Scaling groups, alarms,
+// auto-rollback, configuration), deploying in batches. Its targets are the
+// on-premises instances its tag filters or tag sets match (OR within a set,
+// AND across sets), or one target named after the group. A name
+// already taken gives DeploymentGroupAlreadyExistsException.
+func (f *Fake) CreateDeploymentGroup(_ context.Context, in *codedeploy.CreateDeploymentGroupInput, _ ...func(*codedeploy.Options)) (*codedeploy.CreateDeploymentGroupOutput, error) {
+	f.mu.Lock()
+	if err := f.record("CreateDeploymentGroup", true, in); err != nil {
+		f.mu.Unlock()
+		return nil, err
+	}
+	app, name := aws.ToString(in.ApplicationName), aws.ToString(in.DeploymentGroupName)
+	if app == "" {
+		f.mu.Unlock()
+		return nil, &cdtypes.ApplicationNameRequiredException{Message: aws.String("The minimum length of application name is 1.")}
+	}
+	if name == "" {
+		f.mu.Unlock()
+		return nil, &cdtypes.DeploymentGroupNameRequiredException{Message: aws.String("The deployment group name is required.")}
+	}
+	if !f.hasApp(app) {
+		f.mu.Unlock()
+		return nil, &cdtypes.ApplicationDoesNotExistException{Message: aws.String("No application found for name: " + app)}
+	}
+	if f.groups[app+"/"+name] != nil {
+		f.mu.Unlock()
+		return nil, &cdtypes.DeploymentGroupAlreadyExistsException{Message: aws.String("A deployment group named " + name + " already exists")}
+	}
+	if aws.ToString(in.ServiceRoleArn) == "" {
+		f.mu.Unlock()
+		return nil, &cdtypes.RoleRequiredException{Message: aws.String("Role ARN is required")}
+	}
+	sets := [][]cdtypes.TagFilter{}
+	if len(in.OnPremisesInstanceTagFilters) > 0 {
+		sets = append(sets, in.OnPremisesInstanceTagFilters)
+	}
+	if in.OnPremisesTagSet != nil {
+		sets = append(sets, in.OnPremisesTagSet.OnPremisesTagSetList...)
+	}
+	var targets []string
+	for n, tags := range f.onPrem {
+		all := len(sets) > 0
+		for _, set := range sets {
+			any := false
+			for _, tf := range set {
+				v, ok := tags[aws.ToString(tf.Key)]
+				switch tf.Type {
+				case cdtypes.TagFilterTypeKeyOnly:
+					any = any || ok
+				case cdtypes.TagFilterTypeValueOnly:
+					for _, tv := range tags {
+						any = any || tv == aws.ToString(tf.Value)
+					}
+				default:
+					any = any || (ok && v == aws.ToString(tf.Value))
+				}
+			}
+			all = all && any
+		}
+		if all {
+			targets = append(targets, n)
+		}
+	}
+	sort.Strings(targets)
+	plat := f.apps[app]
+	f.mu.Unlock()
+	g := Group{Application: app, Name: name, ComputePlatform: plat, Targets: targets,
+		DeploymentConfigName: aws.ToString(in.DeploymentConfigName), AutoRollback: in.AutoRollbackConfiguration,
+		Alarms: in.AlarmConfiguration, DeploymentStyle: in.DeploymentStyle, BlueGreen: in.BlueGreenDeploymentConfiguration,
+		LoadBalancer: in.LoadBalancerInfo, EC2TagFilters: in.Ec2TagFilters, EC2TagSet: in.Ec2TagSet,
+		OnPremisesTagFilters: in.OnPremisesInstanceTagFilters, OnPremisesTagSet: in.OnPremisesTagSet,
+		AutoScalingGroups: in.AutoScalingGroups, OutdatedInstancesStrategy: in.OutdatedInstancesStrategy, Batches: true}
+	f.AddGroup(g)
+	return &codedeploy.CreateDeploymentGroupOutput{DeploymentGroupId: aws.String("dg-" + app + "-" + name)}, nil
+}
+
+// groupInfo describes group g of application app as of now.
+func (f *Fake) groupInfo(app string, g *Group, now time.Time) cdtypes.DeploymentGroupInfo {
+	info := cdtypes.DeploymentGroupInfo{
+		ApplicationName: aws.String(app), DeploymentGroupName: aws.String(g.Name),
+		DeploymentGroupId: aws.String("dg-" + app + "-" + g.Name), ComputePlatform: g.ComputePlatform,
+		DeploymentConfigName: aws.String(g.DeploymentConfigName),
+		EcsServices:          append([]cdtypes.ECSService(nil), g.ECSServices...),
+	}
+	if g.Alarms != nil {
+		a := *g.Alarms
+		a.Alarms = append([]cdtypes.Alarm(nil), g.Alarms.Alarms...)
+		info.AlarmConfiguration = &a
+	}
+	if g.AutoRollback != nil {
+		r := *g.AutoRollback
+		r.Events = append([]cdtypes.AutoRollbackEvent(nil), g.AutoRollback.Events...)
+		info.AutoRollbackConfiguration = &r
+	}
+	if g.ComputePlatform == cdtypes.ComputePlatformEcs {
+		info.DeploymentStyle = &cdtypes.DeploymentStyle{DeploymentType: cdtypes.DeploymentTypeBlueGreen,
+			DeploymentOption: cdtypes.DeploymentOptionWithTrafficControl}
+	}
+	if g.DeploymentStyle != nil {
+		ds := *g.DeploymentStyle
+		info.DeploymentStyle = &ds
+	}
+	info.BlueGreenDeploymentConfiguration = g.BlueGreen
+	info.LoadBalancerInfo = g.LoadBalancer
+	info.Ec2TagFilters = append([]cdtypes.EC2TagFilter(nil), g.EC2TagFilters...)
+	info.Ec2TagSet = g.EC2TagSet
+	info.OnPremisesInstanceTagFilters = append([]cdtypes.TagFilter(nil), g.OnPremisesTagFilters...)
+	info.OnPremisesTagSet = g.OnPremisesTagSet
+	info.OutdatedInstancesStrategy = g.OutdatedInstancesStrategy
+	for _, a := range g.AutoScalingGroups {
+		info.AutoScalingGroups = append(info.AutoScalingGroups, cdtypes.AutoScalingGroup{Name: aws.String(a)})
+	}
+	// Advancing may start rollback deployments, which count too.
+	for i := 0; i < len(f.order); i++ {
+		d := f.deps[f.order[i]]
+		if d.group != g {
+			continue
+		}
+		f.advance(d, now)
+		last := &cdtypes.LastDeploymentInfo{DeploymentId: d.info.DeploymentId, Status: d.info.Status,
+			CreateTime: d.info.CreateTime, EndTime: d.info.CompleteTime}
+		info.LastAttemptedDeployment = last
+		if d.info.Status == cdtypes.DeploymentStatusSucceeded {
+			info.LastSuccessfulDeployment = last
+		}
+	}
+	return info
+}
+
+// GetDeploymentGroup describes one group as BatchGetDeploymentGroups does.
+// An unknown group gives DeploymentGroupDoesNotExistException.
+func (f *Fake) GetDeploymentGroup(_ context.Context, in *codedeploy.GetDeploymentGroupInput, _ ...func(*codedeploy.Options)) (*codedeploy.GetDeploymentGroupOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.record("GetDeploymentGroup", false, in); err != nil {
+		return nil, err
+	}
+	app := aws.ToString(in.ApplicationName)
+	if app == "" {
+		return nil, &cdtypes.ApplicationNameRequiredException{Message: aws.String("The minimum length of application name is 1.")}
+	}
+	if !f.hasApp(app) {
+		return nil, &cdtypes.ApplicationDoesNotExistException{Message: aws.String("No application found for name: " + app)}
+	}
+	g := f.groups[app+"/"+aws.ToString(in.DeploymentGroupName)]
+	if g == nil {
+		return nil, &cdtypes.DeploymentGroupDoesNotExistException{Message: aws.String("No Deployment Group found for name: " + aws.ToString(in.DeploymentGroupName))}
+	}
+	info := f.groupInfo(app, g, f.opts.Clock.Now())
+	return &codedeploy.GetDeploymentGroupOutput{DeploymentGroupInfo: &info}, nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
 	cdtypes "github.com/aws/aws-sdk-go-v2/service/codedeploy/types"
 
+	"github.com/switchyard/switchyard/deploy"
 	"github.com/switchyard/switchyard/platform"
 	"github.com/switchyard/switchyard/platform/codedeployfake"
 )
@@ -233,5 +234,108 @@ func TestStopKeepsOrReturnsTraffic(t *testing.T) {
 		if (info.RollbackInfo != nil && aws.ToString(info.RollbackInfo.RollbackDeploymentId) != "") != rollback {
 			t.Errorf("rollback %v: rollback info %+v", rollback, info.RollbackInfo)
 		}
+	}
+}
+
+func s3(key string) *cdtypes.RevisionLocation {
+	return &cdtypes.RevisionLocation{RevisionType: cdtypes.RevisionLocationTypeS3,
+		S3Location: &cdtypes.S3Location{Bucket: aws.String("b"), Key: aws.String(key), BundleType: cdtypes.BundleTypeZip}}
+}
+
+func revKeys(f *codedeployfake.Fake) map[string]string {
+	out := map[string]string{}
+	for id, r := range f.InstanceRevisions("a", "g") {
+		out[id] = aws.ToString(r.S3Location.Key)
+	}
+	return out
+}
+
+// TestFakeBatches: with Batches, a Server deployment goes batch by batch
+// (HalfAtATime on four targets: two, then two), each batch's targets run
+// the new revision once done, and a stop leaves the fleet split.
+func TestFakeBatches(t *testing.T) {
+	clk := &clock{now: time.Unix(1_700_000_000, 0).UTC()}
+	f := codedeployfake.New(codedeployfake.Options{Clock: clk, StepDuration: time.Second})
+	f.AddGroup(codedeployfake.Group{Application: "a", Name: "g", Targets: []string{"i-1", "i-2", "i-3", "i-4"},
+		Batches: true, Current: s3("v0.zip")})
+	ctx := context.Background()
+	out, err := f.CreateDeployment(ctx, &codedeploy.CreateDeploymentInput{ApplicationName: aws.String("a"),
+		DeploymentGroupName: aws.String("g"), DeploymentConfigName: aws.String("CodeDeployDefault.HalfAtATime"), Revision: s3("v1.zip")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := aws.ToString(out.DeploymentId)
+	clk.Advance(time.Second + 7*time.Second) // created, then the first batch's seven events
+	info, _ := f.Deployment(id)
+	if o := info.DeploymentOverview; o.Succeeded != 2 || o.InProgress != 2 {
+		t.Fatalf("after the first batch: %+v", o)
+	}
+	if got := revKeys(f); got["i-1"] != "v1.zip" || got["i-2"] != "v1.zip" || got["i-3"] != "v0.zip" {
+		t.Fatalf("revisions %v", got)
+	}
+	if _, err := f.StopDeployment(ctx, &codedeploy.StopDeploymentInput{DeploymentId: aws.String(id), AutoRollbackEnabled: aws.Bool(false)}); err != nil {
+		t.Fatal(err)
+	}
+	info, _ = f.Deployment(id)
+	if info.Status != cdtypes.DeploymentStatusStopped || info.DeploymentOverview.Succeeded != 2 {
+		t.Fatalf("after stop: %s %+v", info.Status, info.DeploymentOverview)
+	}
+	if got := revKeys(f); got["i-3"] != "v0.zip" || got["i-1"] != "v1.zip" {
+		t.Fatalf("revisions after stop %v", got)
+	}
+	// A configuration the fleet can never meet fails at once.
+	f.AddDeploymentConfig("custom", deploy.MinHealthyHosts{Type: deploy.HostCount, Value: 4})
+	out, err = f.CreateDeployment(ctx, &codedeploy.CreateDeploymentInput{ApplicationName: aws.String("a"),
+		DeploymentGroupName: aws.String("g"), DeploymentConfigName: aws.String("custom"), Revision: s3("v2.zip")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(time.Second)
+	info, _ = f.Deployment(aws.ToString(out.DeploymentId))
+	if info.Status != cdtypes.DeploymentStatusFailed || info.ErrorInformation.Code != cdtypes.ErrorCodeHealthConstraintsInvalid {
+		t.Fatalf("impossible config: %s %+v", info.Status, info.ErrorInformation)
+	}
+}
+
+// TestFakeConfigsAndOnPremises covers the configuration calls and
+// ListOnPremisesInstances.
+func TestFakeConfigsAndOnPremises(t *testing.T) {
+	f := codedeployfake.New(codedeployfake.Options{})
+	ctx := context.Background()
+	got, err := f.GetDeploymentConfig(ctx, &codedeploy.GetDeploymentConfigInput{DeploymentConfigName: aws.String("CodeDeployDefault.HalfAtATime")})
+	if err != nil || got.DeploymentConfigInfo.MinimumHealthyHosts.Type != cdtypes.MinimumHealthyHostsTypeFleetPercent {
+		t.Fatalf("HalfAtATime: %+v, %v", got, err)
+	}
+	var missing *cdtypes.DeploymentConfigDoesNotExistException
+	if _, err := f.GetDeploymentConfig(ctx, &codedeploy.GetDeploymentConfigInput{DeploymentConfigName: aws.String("x")}); !errors.As(err, &missing) {
+		t.Fatalf("missing config: %v", err)
+	}
+	in := &codedeploy.CreateDeploymentConfigInput{DeploymentConfigName: aws.String("x"),
+		MinimumHealthyHosts: &cdtypes.MinimumHealthyHosts{Type: cdtypes.MinimumHealthyHostsTypeHostCount, Value: 2}}
+	if _, err := f.CreateDeploymentConfig(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	var exists *cdtypes.DeploymentConfigAlreadyExistsException
+	if _, err := f.CreateDeploymentConfig(ctx, in); !errors.As(err, &exists) {
+		t.Fatalf("second create: %v", err)
+	}
+	f.AddOnPremisesInstance("h1", map[string]string{"Role": "web"})
+	f.AddOnPremisesInstance("h2", map[string]string{"Role": "db"})
+	f.AddOnPremisesInstance("h3", map[string]string{"Env": "web"})
+	for _, tc := range []struct {
+		tf   cdtypes.TagFilter
+		want string
+	}{
+		{cdtypes.TagFilter{Key: aws.String("Role"), Value: aws.String("web"), Type: cdtypes.TagFilterTypeKeyAndValue}, "[h1]"},
+		{cdtypes.TagFilter{Key: aws.String("Role"), Type: cdtypes.TagFilterTypeKeyOnly}, "[h1 h2]"},
+		{cdtypes.TagFilter{Value: aws.String("web"), Type: cdtypes.TagFilterTypeValueOnly}, "[h1 h3]"},
+	} {
+		out, err := f.ListOnPremisesInstances(ctx, &codedeploy.ListOnPremisesInstancesInput{TagFilters: []cdtypes.TagFilter{tc.tf}})
+		if err != nil || fmt.Sprint(out.InstanceNames) != tc.want {
+			t.Errorf("%+v: %v, %v; want %s", tc.tf, out.InstanceNames, err, tc.want)
+		}
+	}
+	if f.Mutations() != 2 {
+		t.Errorf("mutations = %d, want 2 (the two CreateDeploymentConfig calls)", f.Mutations())
 	}
 }

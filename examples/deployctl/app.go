@@ -37,6 +37,8 @@ type app struct {
 	repair string
 	// last is the last deployment printed, for the JSON result line.
 	last *deploy.Deployment
+	// progress follows the deployments for people (text output).
+	progress *progressView
 }
 
 // usageError is bad command-line usage: exit status 2.
@@ -120,7 +122,13 @@ func (a *app) printEvent(e deploy.Event) {
 	if e.Err != nil {
 		line += ": " + e.Err.Error()
 	}
-	fmt.Fprintln(a.stderr, line)
+	if a.progress == nil {
+		a.progress = newProgressView(a.stderr)
+	}
+	a.progress.printAbove(a.stderr, line)
+	if p := a.progress.update(e); p != "" {
+		fmt.Fprintf(a.stderr, "%s  %-8s %s\n", e.Time.Format("15:04:05"), "progress", p)
+	}
 }
 
 // jsonLine writes v as one line of JSON Lines on stdout, with "type"

@@ -141,6 +141,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			defer cancel()
 		}
 		err := c.run(ctx, a, rest[1:])
+		if a.progress != nil {
+			a.progress.finish()
+		}
 		if err != nil && !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintf(stderr, "deployctl %s: %v\n", c.name, err)
 		}

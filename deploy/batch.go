@@ -9,11 +9,14 @@ import (
 )
 
 // batcher gathers the status polls of concurrent deployments into
-// StatusMany calls: polls that arrive while a call is in flight go out
-// together in the next one.
+// StatusMany calls: the first poll to fall due opens a window (on the
+// engine's clock); every poll that arrives before it closes, or while a
+// call is in flight, goes out together in the next call.
 type batcher struct {
-	sb  StatusBatcher
-	lim *limiter // the engine's status family
+	sb     StatusBatcher
+	lim    *limiter // the engine's status family
+	clock  Clock
+	window time.Duration
 
 	mu      sync.Mutex
 	pending []*batchReq
@@ -49,9 +52,12 @@ func (b *batcher) status(ctx context.Context, d *Deployment) (*Deployment, error
 	}
 }
 
-// flush sends batches until nothing is pending.
+// flush sends batches until nothing is pending, each after the window.
 func (b *batcher) flush() {
 	for {
+		if b.window > 0 {
+			<-b.clock.After(b.window)
+		}
 		b.mu.Lock()
 		batch := b.pending
 		b.pending = nil

@@ -22,8 +22,15 @@ type PollOptions struct {
 	// Multiplier grows the delay after each unchanged poll. Default 1.5.
 	Multiplier float64
 	// Jitter randomizes each delay by up to this fraction (0..1), which
-	// spreads the polls of a large fleet. Default 0: deterministic delays.
+	// spreads the polls of a large fleet so they do not come in lockstep.
+	// Default 0.2; a negative value turns jitter off (deterministic
+	// delays).
 	Jitter float64
+	// BatchWindow, for drivers that are a StatusBatcher, is how long the
+	// engine gathers the polls that fall due before it sends them as one
+	// StatusMany call, so a fleet's polls batch by time, not only while a
+	// call is in flight. Default 250ms; a negative value sends at once.
+	BatchWindow time.Duration
 }
 
 // Options configure an Engine. The zero value means every default.
@@ -93,8 +100,19 @@ func (o Options) withDefaults() Options {
 	if o.Poll.Multiplier < 1 {
 		o.Poll.Multiplier = 1.5
 	}
-	if o.Poll.Jitter < 0 || o.Poll.Jitter > 1 {
+	switch {
+	case o.Poll.Jitter == 0:
+		o.Poll.Jitter = 0.2
+	case o.Poll.Jitter < 0:
 		o.Poll.Jitter = 0
+	case o.Poll.Jitter > 1:
+		o.Poll.Jitter = 1
+	}
+	switch {
+	case o.Poll.BatchWindow == 0:
+		o.Poll.BatchWindow = 250 * time.Millisecond
+	case o.Poll.BatchWindow < 0:
+		o.Poll.BatchWindow = 0
 	}
 	if o.GateInterval <= 0 {
 		o.GateInterval = 30 * time.Second
@@ -130,7 +148,7 @@ func New(drv Driver, opts Options) *Engine {
 	e := &Engine{drv: drv, opts: opts.withDefaults(), running: map[string]*run{}, targets: map[string]string{}}
 	e.rates = newRates(e.opts.Clock, e.opts.Rate)
 	if sb, ok := drv.(StatusBatcher); ok {
-		e.batch = &batcher{sb: sb, lim: e.rates.status}
+		e.batch = &batcher{sb: sb, lim: e.rates.status, clock: e.opts.Clock, window: e.opts.Poll.BatchWindow}
 	}
 	return e
 }

@@ -13,11 +13,11 @@ import (
 // keeps one limiter per family of driver calls (status reads, mutations,
 // gate checks), shared by every deployment it runs. A limiter lets calls
 // through freely until the platform throttles one (an error wrapping
-// ErrThrottled); it then holds the family to half the rate it measured,
-// halves again at each further throttle, and creeps back up with each call
-// that goes through (by 1/r calls per second at rate r, as TCP's congestion
-// window grows), so a fleet settles near the platform's limit instead of
-// retrying in a storm. The zero value means every default.
+// ErrThrottled); it then holds the family to the rate the platform was
+// seen to accept (over the last Window, or since the first call), cuts
+// that by a fifth at most four times a Window while throttling goes on, and
+// raises it by a twentieth for every Window without a throttle, so a fleet settles just under the platform's
+// limit instead of retrying in a storm. The zero value means every default.
 type RateOptions struct {
 	// Off turns adaptive rate control off: calls are never delayed, and
 	// throttled ones are only retried after the poll backoff.
@@ -25,8 +25,8 @@ type RateOptions struct {
 	// Min is the lowest rate, in calls per second, a family is slowed to.
 	// Default 0.2.
 	Min float64
-	// Window is how far back the engine measures a family's call rate when
-	// it is first throttled. Default 10s.
+	// Window is how far back the engine measures the rate the platform
+	// accepts, and how often it adjusts the limit. Default 1s.
 	Window time.Duration
 }
 
@@ -35,7 +35,7 @@ func (o RateOptions) withDefaults() RateOptions {
 		o.Min = 0.2
 	}
 	if o.Window <= 0 {
-		o.Window = 10 * time.Second
+		o.Window = time.Second
 	}
 	return o
 }
@@ -46,9 +46,11 @@ type limiter struct {
 	clock Clock
 	o     RateOptions
 
-	mu     sync.Mutex
-	lim    *rate.Limiter
-	recent []time.Time // calls within o.Window, to measure the rate
+	mu       sync.Mutex
+	lim      *rate.Limiter
+	accepted []time.Time // calls that went through within o.Window
+	adjusted time.Time   // when the limit last changed
+	first    time.Time   // the first call that went through
 }
 
 func newLimiter(clock Clock, o RateOptions) *limiter {
@@ -62,14 +64,6 @@ func (l *limiter) wait(ctx context.Context) error {
 	}
 	l.mu.Lock()
 	now := l.clock.Now()
-	cut := now.Add(-l.o.Window)
-	keep := l.recent[:0]
-	for _, t := range l.recent {
-		if t.After(cut) {
-			keep = append(keep, t)
-		}
-	}
-	l.recent = append(keep, now)
 	r := l.lim.ReserveN(now, 1)
 	delay := r.DelayFrom(now)
 	l.mu.Unlock()
@@ -93,16 +87,48 @@ func (l *limiter) done(err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.clock.Now()
-	cur := float64(l.lim.Limit())
+	cut := now.Add(-l.o.Window)
+	keep := l.accepted[:0]
+	for _, t := range l.accepted {
+		if t.After(cut) {
+			keep = append(keep, t)
+		}
+	}
+	l.accepted = keep
 	switch {
 	case errors.Is(err, ErrThrottled):
 		if l.lim.Limit() == rate.Inf {
-			cur = float64(len(l.recent)) / l.o.Window.Seconds()
+			// Start at the rate the platform accepted until now (over the
+			// last window, or since the first call if that is sooner).
+			span := min(l.o.Window, now.Sub(l.first))
+			if span < l.o.Window/10 {
+				span = l.o.Window / 10
+			}
+			l.set(now, float64(len(l.accepted))/span.Seconds())
+			return
 		}
-		l.lim.SetLimitAt(now, rate.Limit(max(cur/2, l.o.Min)))
-	case err == nil && l.lim.Limit() != rate.Inf:
-		l.lim.SetLimitAt(now, rate.Limit(cur+1/cur))
+		if now.Sub(l.adjusted) >= l.o.Window/4 {
+			l.set(now, float64(l.lim.Limit())*0.8)
+		}
+	case err == nil:
+		if l.first.IsZero() {
+			l.first = now
+		}
+		l.accepted = append(l.accepted, now)
+		if l.lim.Limit() != rate.Inf {
+			if since := now.Sub(l.adjusted); since >= l.o.Window {
+				growth := 1 + 0.05*since.Seconds()/l.o.Window.Seconds()
+				l.set(now, float64(l.lim.Limit())*growth)
+			}
+		}
 	}
+}
+
+func (l *limiter) set(now time.Time, perSecond float64) {
+	perSecond = max(perSecond, l.o.Min)
+	l.lim.SetLimitAt(now, rate.Limit(perSecond))
+	l.lim.SetBurstAt(now, max(1, int(perSecond*l.o.Window.Seconds()/10)))
+	l.adjusted = now
 }
 
 // rates is an engine's limiters, one per family of driver calls.

@@ -26,55 +26,60 @@ func TestLimiterSlowsOnThrottlingAndRecovers(t *testing.T) {
 	clk := &manualClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 	l := newLimiter(clk, RateOptions{}.withDefaults())
 	ctx := context.Background()
-	// 100 calls in one second go through freely: no limit yet.
-	start := clk.Now()
+	// 100 calls in half a second go through freely: no limit yet.
 	for range 100 {
 		if err := l.wait(ctx); err != nil {
 			t.Fatal(err)
 		}
 		l.done(nil)
-		clk.now = clk.now.Add(10 * time.Millisecond)
+		clk.now = clk.now.Add(5 * time.Millisecond)
 	}
 	if l.lim.Limit() != rate.Inf {
 		t.Fatalf("limit %v before any throttle, want none", l.lim.Limit())
 	}
-	// The first throttle holds the family to half the measured rate:
-	// 100 calls in the last 10 s is 10/s, so 5/s.
+	// The first throttle holds the family to what the platform accepted
+	// since the first call: 100 calls in half a second, so 200/s.
 	l.done(fmt.Errorf("wrapped: %w", ErrThrottled))
-	if got := float64(l.lim.Limit()); got != 5 {
-		t.Fatalf("limit after the first throttle = %v, want 5", got)
+	if got := float64(l.lim.Limit()); got < 199 || got > 201 {
+		t.Fatalf("limit after the first throttle = %v, want 200", got)
 	}
-	// At 5/s, 10 more calls take about 2 s of the clock.
+	// At 200/s, 400 more calls take about 2 s of the clock.
 	before := clk.Now()
-	for range 10 {
+	for range 400 {
 		if err := l.wait(ctx); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if spent := clk.Now().Sub(before); spent < 1800*time.Millisecond || spent > 2200*time.Millisecond {
-		t.Fatalf("10 calls at 5/s took %v", spent)
+		t.Fatalf("400 calls at 200/s took %v", spent)
 	}
-	// Each further throttle halves it, down to Min.
-	for range 10 {
+	// Throttles a quarter window apart cut it by a fifth each; a burst of
+	// them within one counts once.
+	lim := float64(l.lim.Limit())
+	l.done(ErrThrottled)
+	l.done(ErrThrottled)
+	if got := float64(l.lim.Limit()); got < lim*0.8-0.01 || got > lim*0.8+0.01 {
+		t.Fatalf("limit after a burst of throttles = %v, want %v", got, lim*0.8)
+	}
+	for range 100 {
+		clk.now = clk.now.Add(time.Second)
 		l.done(ErrThrottled)
 	}
 	if got := float64(l.lim.Limit()); got != 0.2 {
-		t.Fatalf("limit after many throttles = %v, want the 0.2 floor", got)
+		t.Fatalf("limit after long throttling = %v, want the 0.2 floor", got)
 	}
-	// Successes bring it back up, gently.
-	for range 20 {
-		l.done(nil)
-	}
-	if got := float64(l.lim.Limit()); got <= 0.2 || got > 10 {
-		t.Fatalf("limit after 20 successes = %v, want above the floor and still bounded", got)
+	// A window without throttles raises it by a twentieth.
+	clk.now = clk.now.Add(time.Second)
+	l.done(nil)
+	if got := float64(l.lim.Limit()); got < 0.2099 || got > 0.2101 {
+		t.Fatalf("limit after a quiet window = %v, want 0.21", got)
 	}
 	// Other errors leave it alone.
-	lim := l.lim.Limit()
+	now := l.lim.Limit()
 	l.done(errors.New("boom"))
-	if l.lim.Limit() != lim {
+	if l.lim.Limit() != now {
 		t.Fatal("a non-throttling error changed the limit")
 	}
-	_ = start
 }
 
 func TestRatesOff(t *testing.T) {

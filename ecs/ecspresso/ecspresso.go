@@ -101,9 +101,25 @@ var known = []string{"region", "cluster", "service", "service_definition", "task
 
 // Load reads and renders the configuration at path and loads the states
 // of its tfstate plugins (relative paths are relative to the file's
-// directory). Bad input is a *deploy.ValidationError; a state that cannot
-// be read from S3 is the S3 error, wrapped.
+// directory): Read, then LoadPlugins with o.S3. Bad input is a
+// *deploy.ValidationError; a state that cannot be read from S3 is the S3
+// error, wrapped.
 func Load(ctx context.Context, path string, o Options) (*Config, error) {
+	c, err := Read(path, o)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.LoadPlugins(ctx, o.S3); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Read reads and renders the configuration at path, with no AWS call: its
+// tfstate functions are unavailable until LoadPlugins (a caller that needs
+// the configuration's region to make an S3 client reads it here first).
+// Relative definition paths become relative to the file's directory.
+func Read(path string, o Options) (*Config, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return nil, deploy.Invalid("config", path, err.Error())
@@ -123,29 +139,36 @@ func Load(ctx context.Context, path string, o Options) (*Config, error) {
 			*p = filepath.Join(dir, *p)
 		}
 	}
+	c.render = ro
+	return c, nil
+}
+
+// LoadPlugins reads the states of the configuration's tfstate plugins (a
+// path relative to the configuration's directory, file://, or s3:// read
+// through s3c, which may be nil when no state is in S3), making their
+// functions available to the definitions.
+func (c *Config) LoadPlugins(ctx context.Context, s3c S3Client) error {
+	dir := filepath.Dir(c.Path)
+	c.render.States = nil
 	for i, p := range c.Plugins {
-		if p.Name != "tfstate" {
-			continue
-		}
 		loc, _ := p.Config["url"].(string)
 		if loc == "" {
 			loc, _ = p.Config["path"].(string)
 		}
 		if loc == "" {
-			return nil, deploy.Invalid(fmt.Sprintf("config.plugins[%d].config", i), "", "tfstate needs url or path")
+			return deploy.Invalid(fmt.Sprintf("config.plugins[%d].config", i), "", "tfstate needs url or path")
 		}
-		var s3c render.S3Getter
-		if o.S3 != nil {
-			s3c = o.S3
+		var get render.S3Getter
+		if s3c != nil {
+			get = s3c
 		}
-		st, err := render.LoadTFState(ctx, loc, dir, s3c)
+		st, err := render.LoadTFState(ctx, loc, dir, get)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		ro.States = append(ro.States, render.State{Prefix: p.FuncPrefix, State: st})
+		c.render.States = append(c.render.States, render.State{Prefix: p.FuncPrefix, State: st})
 	}
-	c.render = ro
-	return c, nil
+	return nil
 }
 
 // Parse reads a rendered configuration (YAML or JSON); path names it in
@@ -273,6 +296,11 @@ func (c *Config) RenderServiceDefinition() ([]byte, error) {
 	return c.renderFile(c.ServiceDefinitionPath)
 }
 
+// RenderFile reads and renders any definition file with the
+// configuration's functions (a flag's file that overrides the
+// configuration's, say).
+func (c *Config) RenderFile(path string) ([]byte, error) { return c.renderFile(path) }
+
 func (c *Config) renderFile(path string) ([]byte, error) {
 	if path == "" {
 		return nil, nil
@@ -281,12 +309,8 @@ func (c *Config) renderFile(path string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The result must be JSON; say so here, naming the file, rather than
-	// leave it to the driver.
-	var v map[string]any
-	if err := json.Unmarshal(b, &v); err != nil {
-		return nil, deploy.Invalid("definition", path, "not a JSON object after rendering: "+err.Error())
-	}
+	// A result that is not JSON is left for the driver to refuse, with
+	// its own message; JSON is indented for people to read.
 	return indent(b), nil
 }
 
@@ -312,6 +336,9 @@ func (c *Config) DeployOptions() (ecs.DeployOptions, error) {
 		return o, err
 	}
 	o.TaskDefinition, o.ServiceDefinition = td, sd
+	if td != nil {
+		o.TaskDefinitionSource = c.TaskDefinitionPath
+	}
 	o.CodeDeployApplication, o.CodeDeployDeploymentGroup = c.CodeDeploy.ApplicationName, c.CodeDeploy.DeploymentGroupName
 	return o, nil
 }
@@ -325,4 +352,12 @@ func LoadDeployOptions(ctx context.Context, path string, o Options) (ecs.DeployO
 	}
 	do, err := c.DeployOptions()
 	return do, c, err
+}
+
+// RenderFile reads and renders a definition file outside any
+// configuration: env, must_env and json_escape (and Jsonnet's natives),
+// without tfstate.
+func RenderFile(path string, o Options) ([]byte, error) {
+	c := &Config{render: render.Options{LookupEnv: o.LookupEnv, ExtStr: o.ExtStr, ExtCode: o.ExtCode}}
+	return c.renderFile(path)
 }

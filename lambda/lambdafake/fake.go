@@ -346,7 +346,9 @@ func (c *Client) GetFunctionConfiguration(ctx context.Context, in *awslambda.Get
 		}
 		cfg = v
 	}
-	return &awslambda.GetFunctionConfigurationOutput{FunctionName: cfg.FunctionName, FunctionArn: cfg.FunctionArn, Version: cfg.Version, Runtime: cfg.Runtime, Handler: cfg.Handler, MemorySize: cfg.MemorySize, Timeout: cfg.Timeout, State: cfg.State, LastUpdateStatus: cfg.LastUpdateStatus, LastUpdateStatusReason: cfg.LastUpdateStatusReason, CodeSha256: cfg.CodeSha256, CodeSize: cfg.CodeSize, Description: cfg.Description, Environment: cfg.Environment, Role: cfg.Role}, nil
+	return &awslambda.GetFunctionConfigurationOutput{FunctionName: cfg.FunctionName, FunctionArn: cfg.FunctionArn, Version: cfg.Version, Runtime: cfg.Runtime, Handler: cfg.Handler, MemorySize: cfg.MemorySize, Timeout: cfg.Timeout, State: cfg.State, LastUpdateStatus: cfg.LastUpdateStatus, LastUpdateStatusReason: cfg.LastUpdateStatusReason, CodeSha256: cfg.CodeSha256, CodeSize: cfg.CodeSize, Description: cfg.Description, Environment: cfg.Environment, Role: cfg.Role,
+		Architectures: cfg.Architectures, EphemeralStorage: cfg.EphemeralStorage, TracingConfig: cfg.TracingConfig, VpcConfig: cfg.VpcConfig,
+		LoggingConfig: cfg.LoggingConfig, KMSKeyArn: cfg.KMSKeyArn, DeadLetterConfig: cfg.DeadLetterConfig, PackageType: cfg.PackageType}, nil
 }
 
 // GetAlias returns an alias.
@@ -390,6 +392,9 @@ func (c *Client) UpdateFunctionCode(ctx context.Context, in *awslambda.UpdateFun
 	if f.busy > 0 {
 		return nil, &types.ResourceConflictException{Message: aws.String("An update is in progress for resource: " + c.arn(fn, ""))}
 	}
+	if in.Architectures != nil {
+		f.latest.Architectures = in.Architectures
+	}
 	switch {
 	case in.ZipFile != nil:
 		f.setCode(in.ZipFile)
@@ -413,7 +418,8 @@ func (c *Client) UpdateFunctionCode(ctx context.Context, in *awslambda.UpdateFun
 }
 
 // UpdateFunctionConfiguration changes $LATEST's handler, runtime, memory,
-// timeout, description and environment.
+// timeout, description and environment, ephemeral storage, tracing, VPC,
+// logging, KMS key and dead-letter configuration.
 func (c *Client) UpdateFunctionConfiguration(ctx context.Context, in *awslambda.UpdateFunctionConfigurationInput, _ ...func(*awslambda.Options)) (*awslambda.UpdateFunctionConfigurationOutput, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -445,6 +451,24 @@ func (c *Client) UpdateFunctionConfiguration(ctx context.Context, in *awslambda.
 	}
 	if in.Environment != nil {
 		f.latest.Environment = &types.EnvironmentResponse{Variables: maps.Clone(in.Environment.Variables)}
+	}
+	if in.EphemeralStorage != nil {
+		f.latest.EphemeralStorage = in.EphemeralStorage
+	}
+	if in.TracingConfig != nil {
+		f.latest.TracingConfig = &types.TracingConfigResponse{Mode: in.TracingConfig.Mode}
+	}
+	if in.VpcConfig != nil {
+		f.latest.VpcConfig = &types.VpcConfigResponse{SubnetIds: in.VpcConfig.SubnetIds, SecurityGroupIds: in.VpcConfig.SecurityGroupIds}
+	}
+	if in.LoggingConfig != nil {
+		f.latest.LoggingConfig = in.LoggingConfig
+	}
+	if in.KMSKeyArn != nil {
+		f.latest.KMSKeyArn = in.KMSKeyArn
+	}
+	if in.DeadLetterConfig != nil {
+		f.latest.DeadLetterConfig = in.DeadLetterConfig
 	}
 	f.busy = c.UpdateDelay
 	return &awslambda.UpdateFunctionConfigurationOutput{FunctionName: f.latest.FunctionName, FunctionArn: f.latest.FunctionArn, Version: f.latest.Version, Runtime: f.latest.Runtime, Handler: f.latest.Handler, MemorySize: f.latest.MemorySize, Timeout: f.latest.Timeout, State: f.latest.State, LastUpdateStatus: f.latest.LastUpdateStatus, LastUpdateStatusReason: f.latest.LastUpdateStatusReason, CodeSha256: f.latest.CodeSha256, CodeSize: f.latest.CodeSize, Description: f.latest.Description, Environment: f.latest.Environment, Role: f.latest.Role}, nil

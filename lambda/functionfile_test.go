@@ -211,3 +211,29 @@ func TestLoadFunctionFile(t *testing.T) {
 		t.Fatalf("unset: %v", err)
 	}
 }
+
+func FuzzParseFunctionConfig(f *testing.F) {
+	f.Add([]byte(lambrollFunction))
+	for _, s := range []string{`{}`, `{"Layers":[{"Arn":"a"}]}`, `{"VpcConfig":{"VpcId":"v"}}`, `{"Architectures":["arm64"]}`,
+		`{"EphemeralStorage":{"Size":512}}`, `{"MemorySize":128}`, `null`, `[]`, `{"a":1} x`, `{"Environment":{"Variables":{"A":"b"},"Error":{}}}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		c, err := lambda.ParseFunctionConfig(in)
+		if err != nil {
+			if !errors.Is(err, deploy.ErrInvalidRequest) {
+				t.Fatalf("err %v is not ErrInvalidRequest", err)
+			}
+			return
+		}
+		if c == nil {
+			t.Fatal("nil config without error")
+		}
+		if c.MemorySize != nil && (*c.MemorySize < 128 || *c.MemorySize > 10240) {
+			t.Fatalf("accepted MemorySize %d", *c.MemorySize)
+		}
+		if len(c.Architectures) > 1 {
+			t.Fatal("accepted two architectures")
+		}
+	})
+}

@@ -191,7 +191,7 @@ type FunctionConfig struct {
 	Code *types.FunctionCode `json:"Code,omitempty"`
 	// Publish and PublishTo are CreateFunction's; a deployment always
 	// publishes.
-	Publish   *bool                               `json:"Publish,omitempty"`
+	Publish   *bool                                `json:"Publish,omitempty"`
 	PublishTo types.FunctionVersionLatestPublished `json:"PublishTo,omitempty"`
 }
 

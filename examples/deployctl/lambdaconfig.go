@@ -6,8 +6,6 @@ import (
 	"io"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-
 	"github.com/switchyard/switchyard/deploy"
 	"github.com/switchyard/switchyard/lambda"
 )
@@ -65,7 +63,7 @@ func lambdaCreate(ctx context.Context, a *app, client *lambda.Driver, target dep
 		return err
 	}
 	a.print(rev, func(w io.Writer) {
-		fmt.Fprintf(w, "%s: created function %s, version %s; alias %s -> %s\n", target, fn, rev.ID, alias, aws.ToString(&rev.ID))
+		fmt.Fprintf(w, "%s: created function %s, version %s; alias %s -> %s\n", target, fn, rev.ID, alias, rev.ID)
 	})
 	return nil
 }

@@ -185,6 +185,13 @@ func ecsRender(ctx context.Context, a *app, f ecsFlags, conf *ecspresso.Config) 
 		default:
 			return usagef("render what? %q (want config, taskdef or servicedef)", t)
 		}
+		if a.output == "json" {
+			var c bytes.Buffer
+			if json.Compact(&c, doc) == nil {
+				a.jsonLine("render", map[string]any{"kind": t, "document": json.RawMessage(c.Bytes())})
+				continue
+			}
+		}
 		a.mu.Lock()
 		_, _ = a.stdout.Write(doc)
 		a.mu.Unlock()

@@ -188,7 +188,7 @@ func ecsRender(ctx context.Context, a *app, f ecsFlags, conf *ecspresso.Config) 
 		if a.output == "json" {
 			var c bytes.Buffer
 			if json.Compact(&c, doc) == nil {
-				a.jsonLine("render", map[string]any{"kind": t, "document": json.RawMessage(c.Bytes())})
+				a.jsonLine("status", map[string]any{"render": t, "document": json.RawMessage(c.Bytes())})
 				continue
 			}
 		}

@@ -239,3 +239,14 @@ func TestECSRenderWithoutAWS(t *testing.T) {
 		}
 	}
 }
+
+func TestECSRenderJSONLines(t *testing.T) {
+	dir := t.TempDir()
+	td := filepath.Join(dir, "td.json")
+	os.WriteFile(td, []byte(`{"family":"x","containerDefinitions":[{"name":"a","image":"nginx","environment":[{"name":"K","value":"secret-v"}]}]}`), 0o644)
+	code, out, stderr := runCLI(t, "--output", "json", "ecs", "render", "--task-definition", td)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != 0 || !strings.HasPrefix(lines[0], `{"type":"status","document":{`) || !strings.Contains(lines[0], `"render":"taskdef"`) || strings.Contains(out, "secret-v") {
+		t.Fatalf("%d\n%s\n%s", code, out, stderr)
+	}
+}

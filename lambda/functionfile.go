@@ -235,20 +235,25 @@ func (d *Driver) FunctionExists(ctx context.Context, t deploy.Target) (bool, err
 	return err == nil, err
 }
 
-// Create creates the target's function, which must not exist yet, from
-// o's configuration (Config or ConfigFile: Role is required, and Handler
-// and Runtime for a zip package) and code source (a zip, S3 object or
-// image; not a version), publishes version 1 with the whole CreateFunction
-// input (Tags, PackageType and CodeSigningConfigArn included), waits until
-// it is Active, and creates the target's alias pointing at it. Bad input is
-// refused before any call; a client without CreateFunction (Creator) is
-// deploy.ErrUnsupported. It returns the published version.
+// Create makes what the target lacks, as lambroll's deploy does. When the
+// function does not exist, it is created from o's configuration (Config or
+// ConfigFile: Role is required, and Handler and Runtime for a zip package)
+// and code source (a zip, directory, S3 object or image; not a version)
+// with the whole CreateFunction input (Tags, PackageType and
+// CodeSigningConfigArn included), version 1 is published, and the alias
+// is created pointing at it. When the function exists but the alias does
+// not, the configuration and code are applied and published as a
+// deployment would, and the alias is created pointing at the new version.
+// When both exist it refuses with deploy.ErrInvalidRequest (deploy
+// instead). Bad input is refused before any mutating call; a client
+// without CreateFunction and CreateAlias (Creator) is
+// deploy.ErrUnsupported. It returns the version the alias points at.
 func (d *Driver) Create(ctx context.Context, t deploy.Target, o DeployOptions) (deploy.Revision, error) {
 	fn, alias, err := ParseTarget(t)
 	if err != nil {
 		return deploy.Revision{}, err
 	}
-	in, src, err := createInput(fn, t, o)
+	src, err := resolveSource(deploy.Revision{}, o)
 	if err != nil {
 		return deploy.Revision{}, wrap("create", t, "", err)
 	}
@@ -256,25 +261,48 @@ func (d *Driver) Create(ctx context.Context, t deploy.Target, o DeployOptions) (
 	if !ok {
 		return deploy.Revision{}, wrap("create", t, "", fmt.Errorf("%w: the client cannot CreateFunction", deploy.ErrUnsupported))
 	}
-	var out *awslambda.CreateFunctionOutput
-	err = retryConflict(ctx, d.opts, "CreateFunction", func() error {
-		var err error
-		out, err = cr.CreateFunction(ctx, in)
-		return err
-	})
+	exists, err := d.FunctionExists(ctx, t)
 	if err != nil {
-		return deploy.Revision{}, platform.Wrap(Platform, "CreateFunction", t.String(), err)
-	}
-	if err := waitUpdated(ctx, d.client, d.opts, fn); err != nil {
 		return deploy.Revision{}, err
 	}
-	v := aws.ToString(out.Version)
-	if v == "" || v == latest {
-		pv, err := d.client.PublishVersion(ctx, &awslambda.PublishVersionInput{FunctionName: aws.String(fn)})
-		if err != nil {
-			return deploy.Revision{}, platform.Wrap(Platform, "PublishVersion", t.String(), err)
+	var in *awslambda.CreateFunctionInput
+	if !exists {
+		if in, _, err = createInput(fn, t, o); err != nil {
+			return deploy.Revision{}, wrap("create", t, "", err)
 		}
-		v = aws.ToString(pv.Version)
+	}
+	var v string
+	if exists {
+		if _, err := getAlias(ctx, d.client, fn, alias); err == nil {
+			return deploy.Revision{}, wrap("create", t, "", deploy.Invalid("target", t.String(), "the function and its alias exist; deploy to it instead"))
+		} else if !errors.Is(err, deploy.ErrNotFound) {
+			return deploy.Revision{}, err
+		}
+		cfg, err := loadConfig(o)
+		if err != nil {
+			return deploy.Revision{}, wrap("create", t, "", err)
+		}
+		if v, err = publish(ctx, d.client, d.opts, &planDetail{function: fn, alias: alias, src: src, config: cfg}); err != nil {
+			return deploy.Revision{}, err
+		}
+	} else {
+		// One attempt: a conflict here means someone created it meanwhile.
+		out, err := cr.CreateFunction(ctx, in)
+		d.opts.Logger.DebugContext(ctx, "lambda call", "op", "CreateFunction", "err", err)
+		if err != nil {
+			return deploy.Revision{}, platform.Wrap(Platform, "CreateFunction", t.String(), err)
+		}
+		if err := waitUpdated(ctx, d.client, d.opts, fn); err != nil {
+			return deploy.Revision{}, err
+		}
+		v = aws.ToString(out.Version)
+		if v == "" || v == latest {
+			pv, err := d.client.PublishVersion(ctx, &awslambda.PublishVersionInput{FunctionName: aws.String(fn)})
+			if err != nil {
+				return deploy.Revision{}, platform.Wrap(Platform, "PublishVersion", t.String(), err)
+			}
+			v = aws.ToString(pv.Version)
+		}
 	}
 	_, err = cr.CreateAlias(ctx, &awslambda.CreateAliasInput{FunctionName: aws.String(fn), Name: aws.String(alias), FunctionVersion: aws.String(v)})
 	if err != nil {

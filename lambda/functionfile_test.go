@@ -110,7 +110,7 @@ func TestFunctionFileUpdateAppliesAndReports(t *testing.T) {
 	}
 }
 
-func TestCreateRefusesBeforeAnyCall(t *testing.T) {
+func TestCreateRefusesBeforeAnyMutation(t *testing.T) {
 	e := newEnv(t)
 	tgt := lambda.Target("new", "current")
 	for _, tc := range []struct {
@@ -131,12 +131,13 @@ func TestCreateRefusesBeforeAnyCall(t *testing.T) {
 			t.Errorf("%s: %v", tc.cfg, err)
 		}
 	}
-	if e.fake.Mutations() != 0 || len(e.fake.Calls()) != 0 {
+	if e.fake.Mutations() != 0 {
 		t.Fatalf("calls made: %v", e.fake.Calls())
 	}
-	// An image function needs neither Handler nor Runtime, but this client cannot create.
+	// A client without CreateFunction cannot create.
+	plain := lambda.New(struct{ lambda.Client }{e.fake}, lambda.Options{})
 	c, _ := lambda.ParseFunctionConfig([]byte(`{"Role":"arn:r"}`))
-	if _, err := e.drv.Create(context.Background(), tgt, lambda.DeployOptions{ImageURI: "1.dkr.ecr.us-east-1.amazonaws.com/x:1", Config: c}); !errors.Is(err, deploy.ErrUnsupported) {
+	if _, err := plain.Create(context.Background(), tgt, lambda.DeployOptions{ImageURI: "1.dkr.ecr.us-east-1.amazonaws.com/x:1", Config: c}); !errors.Is(err, deploy.ErrUnsupported) {
 		t.Fatalf("no creator: %v", err)
 	}
 	if ok, err := e.drv.FunctionExists(context.Background(), tgt); ok || err != nil {
@@ -236,4 +237,37 @@ func FuzzParseFunctionConfig(f *testing.F) {
 			t.Fatal("accepted two architectures")
 		}
 	})
+}
+
+func TestCreateFunctionAndAlias(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	c, err := lambda.ParseFunctionConfig([]byte(strings.Replace(lambrollFunction, `"FunctionName": "app"`, `"FunctionName": "hello"`, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tgt := lambda.Target("hello", "current")
+	r, err := e.drv.Create(ctx, tgt, lambda.DeployOptions{Zip: []byte("PK hello"), Config: c})
+	if err != nil || r.ID != "1" {
+		t.Fatalf("create: %+v %v", r, err)
+	}
+	if v, _ := e.fake.Alias("hello", "current"); v != "1" {
+		t.Fatalf("alias at %q", v)
+	}
+	got, _ := e.fake.GetFunctionConfiguration(ctx, &awslambda.GetFunctionConfigurationInput{FunctionName: aws.String("hello"), Qualifier: aws.String("1")})
+	if got.Architectures[0] != types.ArchitectureArm64 || got.TracingConfig.Mode != types.TracingModeActive || aws.ToInt32(got.MemorySize) != 256 {
+		t.Fatalf("created %+v", got)
+	}
+	// Both exist now: Create refuses; a deployment takes over.
+	if _, err := e.drv.Create(ctx, tgt, lambda.DeployOptions{Zip: []byte("PK hello 2"), Config: c}); !errors.Is(err, deploy.ErrInvalidRequest) {
+		t.Fatalf("second create: %v", err)
+	}
+	// The function exists without the alias: the code is published and the alias made.
+	r, err = e.drv.Create(ctx, lambda.Target("app", "current"), lambda.DeployOptions{Zip: []byte("PK app new")})
+	if err != nil || r.ID != "4" {
+		t.Fatalf("alias only: %+v %v", r, err)
+	}
+	if v, _ := e.fake.Alias("app", "current"); v != "4" {
+		t.Fatalf("alias at %q", v)
+	}
 }

@@ -44,7 +44,15 @@ type lambdaFlags struct {
 }
 
 func (f *lambdaFlags) register(fs *flag.FlagSet, cmd string) {
-	fs.StringVar(&f.function, "function", "", "Lambda function name or ARN (required)")
+	fs.StringVar(&f.function, "function", "", "Lambda function name or ARN (required unless --config names it)")
+	configHelp := "lambroll's function file (function.json or .jsonnet); its FunctionName stands in for --function (and the alias defaults to current)"
+	if cmd == "deploy" {
+		configHelp = "function file applied before publishing: lambroll's function.json (the CreateFunction input) or .jsonnet, rendered with env, must_env, json_escape and tfstate; creates the function (or the alias) when missing; its FunctionName stands in for --function (and the alias defaults to current)"
+	}
+	fs.StringVar(&f.config, "config", "", configHelp)
+	fs.StringVar(&f.tfstate, "tfstate", "", "Terraform state (path or s3://bucket/key) for the function file's tfstate function")
+	fs.Var(&f.extStr, "ext-str", "Jsonnet external string variable NAME=VALUE (repeatable)")
+	fs.Var(&f.extCode, "ext-code", "Jsonnet external code variable NAME=CODE (repeatable)")
 	fs.StringVar(&f.alias, "alias", "", "alias to shift (required)")
 	fs.StringVar(&f.codeDeploy, "codedeploy", "", "APP/GROUP: hand the deployment to this CodeDeploy Lambda deployment group")
 	fs.StringVar(&f.history, "history", defaultHistory(), "file that records the versions each alias ran (client-driven mode)")
@@ -71,11 +79,7 @@ func (f *lambdaFlags) register(fs *flag.FlagSet, cmd string) {
 		fs.StringVar(&f.zip, "zip", "", "publish a new version from this zip file")
 		fs.StringVar(&f.s3, "s3", "", "publish a new version from s3://bucket/key[?versionId=V]")
 		fs.StringVar(&f.image, "image", "", "publish a new version from this container image URI")
-		fs.StringVar(&f.config, "config", "", "function file applied before publishing: lambroll's function.json (the CreateFunction input) or .jsonnet, rendered with env, must_env, json_escape and tfstate; creates the function when it does not exist; its FunctionName stands in for --function")
 		fs.StringVar(&f.src, "src", "", "publish a new version from a zip of this directory (lambroll's --src; .lambdaignore excludes)")
-		fs.StringVar(&f.tfstate, "tfstate", "", "Terraform state (path or s3://bucket/key) for the function file's tfstate function")
-		fs.Var(&f.extStr, "ext-str", "Jsonnet external string variable NAME=VALUE (repeatable)")
-		fs.Var(&f.extCode, "ext-code", "Jsonnet external code variable NAME=CODE (repeatable)")
 		fs.BoolVar(&f.resetWeights, "reset-weights", false, "repair an alias already weighted by pointing it at its primary version first")
 	}
 }
@@ -214,7 +218,10 @@ func lambdaDeploy(ctx context.Context, a *app, eng *deploy.Engine, client *lambd
 			return err
 		}
 		if !exists {
-			return lambdaCreate(ctx, a, client, target, f, opts)
+			return lambdaCreate(ctx, a, client, target, f, opts, true)
+		}
+		if _, err := client.Alias(ctx, target); errors.Is(err, deploy.ErrNotFound) {
+			return lambdaCreate(ctx, a, client, target, f, opts, false)
 		}
 	}
 	req := deploy.Request{Target: target, Revision: deploy.Revision{ID: f.version, Source: f.s3}, Strategy: strategy,

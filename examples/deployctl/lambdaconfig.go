@@ -46,15 +46,19 @@ func (f *lambdaFlags) loadFunctionFile(ctx context.Context, a *app) error {
 // lambdaCreate creates a function that does not exist yet from the
 // function file and the code source, publishing version 1 behind the
 // alias (--dry-run says so and changes nothing).
-func lambdaCreate(ctx context.Context, a *app, client *lambda.Driver, target deploy.Target, f *lambdaFlags, opts *lambda.DeployOptions) error {
+func lambdaCreate(ctx context.Context, a *app, client *lambda.Driver, target deploy.Target, f *lambdaFlags, opts *lambda.DeployOptions, function bool) error {
 	fn, alias, err := lambda.ParseTarget(target)
 	if err != nil {
 		return err
 	}
 	if f.dryRun {
-		a.print(map[string]any{"target": target.String(), "create": true}, func(w io.Writer) {
-			fmt.Fprintf(w, "%s: function %s does not exist: it would be created from %s, version 1 published and alias %s pointed at it\n",
-				target, fn, f.config, alias)
+		a.print(map[string]any{"target": target.String(), "createFunction": function, "createAlias": true}, func(w io.Writer) {
+			if function {
+				fmt.Fprintf(w, "%s: function %s does not exist: it would be created from %s, version 1 published and alias %s pointed at it\n",
+					target, fn, f.config, alias)
+				return
+			}
+			fmt.Fprintf(w, "%s: alias %s does not exist: a version would be published from %s and the alias pointed at it\n", target, alias, f.config)
 		})
 		return nil
 	}
@@ -63,7 +67,11 @@ func lambdaCreate(ctx context.Context, a *app, client *lambda.Driver, target dep
 		return err
 	}
 	a.print(rev, func(w io.Writer) {
-		fmt.Fprintf(w, "%s: created function %s, version %s; alias %s -> %s\n", target, fn, rev.ID, alias, rev.ID)
+		if function {
+			fmt.Fprintf(w, "%s: created function %s, version %s; alias %s -> %s\n", target, fn, rev.ID, alias, rev.ID)
+			return
+		}
+		fmt.Fprintf(w, "%s: published version %s; created alias %s -> %s\n", target, rev.ID, alias, rev.ID)
 	})
 	return nil
 }

@@ -122,6 +122,14 @@ func TestLambdaFunctionFileOnMoto(t *testing.T) {
 	}
 	// moto's UpdateFunctionConfiguration keeps only the basic fields (the
 	// others are checked against lambdafake in package lambda).
+	if code, out, stderr = cli("status", "--config", fj, "--tfstate", state, "--history", hist); code != 0 || !strings.Contains(out, "dev-hello") {
+		t.Fatalf("status: %d %s %s", code, out, stderr)
+	}
+	// A second alias on the existing function: published and created.
+	code, out, stderr = cli("deploy", "--config", fj, "--tfstate", state, "--src", src, "--alias", "beta", "--history", hist)
+	if code != 0 || !strings.Contains(out, "created alias beta") {
+		t.Fatalf("alias: %d %s %s", code, out, stderr)
+	}
 	if aws.ToString(fc.Version) != "2" || aws.ToInt32(fc.MemorySize) != 256 || aws.ToInt32(fc.Timeout) != 30 ||
 		fc.Environment.Variables["TOKEN"] != "s3cr3t-token" {
 		t.Fatalf("updated v%s mem %d timeout %d", aws.ToString(fc.Version), aws.ToInt32(fc.MemorySize), aws.ToInt32(fc.Timeout))

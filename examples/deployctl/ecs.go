@@ -56,6 +56,7 @@ type ecsFlags struct {
 	cdApp, cdGroup, cdConf string
 	config                 string
 	extStr, extCode        stringList
+	envFiles               stringList
 	renderTargets          []string
 }
 
@@ -64,6 +65,7 @@ func (f *ecsFlags) register(fs *flag.FlagSet, cmd string) {
 	fs.StringVar(&f.config, "config", "", "ecspresso configuration file (ecspresso.yml, .json or .jsonnet): cluster, service, definitions, region, timeout, tfstate plugins; flags override it")
 	fs.Var(&f.extStr, "ext-str", "Jsonnet external string variable NAME=VALUE (repeatable)")
 	fs.Var(&f.extCode, "ext-code", "Jsonnet external code variable NAME=CODE (repeatable)")
+	fs.Var(&f.envFiles, "envfile", "KEY=VALUE file read for env and must_env, over the environment (repeatable)")
 	if cmd == "render" {
 		fs.StringVar(&f.taskDef, "task-definition", "", "task definition file to render (default: the configuration's)")
 		fs.StringVar(&f.serviceDef, "service-definition", "", "service definition file to render (default: the configuration's)")

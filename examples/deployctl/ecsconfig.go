@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -42,7 +43,10 @@ func (f *ecsFlags) renderOptions() (ecspresso.Options, error) {
 	if o.ExtStr, err = extVars("ext-str", f.extStr); err != nil {
 		return o, err
 	}
-	o.ExtCode, err = extVars("ext-code", f.extCode)
+	if o.ExtCode, err = extVars("ext-code", f.extCode); err != nil {
+		return o, err
+	}
+	o.LookupEnv, err = envFiles(f.envFiles)
 	return o, err
 }
 
@@ -320,4 +324,44 @@ func addNegations(fs *flag.FlagSet) {
 			fs.Var(negation{fl.Value}, name, "negation of --"+fl.Name)
 		}
 	}
+}
+
+// envFiles returns a LookupEnv that reads KEY=VALUE lines of files (as
+// ecspresso's and lambroll's --envfile; later files win) over the
+// process environment, without changing the process's environment. Blank
+// lines and # comments are skipped; values may be quoted.
+func envFiles(files []string) (func(string) (string, bool), error) {
+	if len(files) == 0 {
+		return nil, nil
+	}
+	vars := map[string]string{}
+	for _, file := range files {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return nil, deploy.Invalid("envfile", file, err.Error())
+		}
+		for i, line := range strings.Split(string(b), "\n") {
+			line = strings.TrimSpace(line)
+			if line == "" || strings.HasPrefix(line, "#") {
+				continue
+			}
+			line = strings.TrimPrefix(line, "export ")
+			k, v, ok := strings.Cut(line, "=")
+			k = strings.TrimSpace(k)
+			if !ok || k == "" {
+				return nil, deploy.Invalid("envfile", file, fmt.Sprintf("line %d is not KEY=VALUE", i+1))
+			}
+			v = strings.TrimSpace(v)
+			if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
+				v = v[1 : len(v)-1]
+			}
+			vars[k] = v
+		}
+	}
+	return func(k string) (string, bool) {
+		if v, ok := vars[k]; ok {
+			return v, true
+		}
+		return os.LookupEnv(k)
+	}, nil
 }

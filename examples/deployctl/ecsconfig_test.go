@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -248,5 +250,52 @@ func TestECSRenderJSONLines(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	if code != 0 || !strings.HasPrefix(lines[0], `{"type":"status","document":{`) || !strings.Contains(lines[0], `"render":"taskdef"`) || strings.Contains(out, "secret-v") {
 		t.Fatalf("%d\n%s\n%s", code, out, stderr)
+	}
+}
+
+func TestEnvFileAndExtVars(t *testing.T) {
+	dir := t.TempDir()
+	ef := filepath.Join(dir, ".env")
+	os.WriteFile(ef, []byte("# comment\nexport IMG_TAG=\"1.2\"\n\nOTHER='x'\n"), 0o644)
+	td := filepath.Join(dir, "td.jsonnet")
+	os.WriteFile(td, []byte(`{ family: 'x', containerDefinitions: [{ name: 'a', image: 'nginx:' + std.native('must_env')('IMG_TAG') + std.extVar('sfx') + std.toString(std.extVar('n')) }] }`), 0o644)
+	code, out, stderr := runCLI(t, "ecs", "render", "--task-definition", td, "--envfile", ef, "--ext-str", "sfx=-b", "--ext-code", "n=1+1")
+	if code != 0 || !strings.Contains(out, `"image": "nginx:1.2-b2"`) {
+		t.Fatalf("%d %s %s", code, out, stderr)
+	}
+	os.WriteFile(ef, []byte("not a pair\n"), 0o644)
+	if code, _, _ := runCLI(t, "ecs", "render", "--task-definition", td, "--envfile", ef); code != 2 {
+		t.Fatalf("bad envfile: exit %d", code)
+	}
+	if code, _, _ := runCLI(t, "ecs", "render", "--task-definition", td, "--ext-str", "novalue"); code != 2 {
+		t.Fatalf("bad ext-str: exit %d", code)
+	}
+}
+
+func TestWithTimeoutFrom(t *testing.T) {
+	parent, cancel := context.WithTimeout(context.Background(), time.Millisecond)
+	defer cancel()
+	ctx, stop := withTimeoutFrom(parent, time.Hour)
+	defer stop()
+	<-parent.Done()
+	select {
+	case <-ctx.Done():
+		t.Fatal("the parent's deadline ended the configuration's longer timeout")
+	case <-time.After(20 * time.Millisecond):
+	}
+	parent2, cancel2 := context.WithCancel(context.Background())
+	ctx2, stop2 := withTimeoutFrom(parent2, time.Hour)
+	defer stop2()
+	cancel2()
+	select {
+	case <-ctx2.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("an interrupt did not reach the configuration's context")
+	}
+	ctx3, stop3 := withTimeoutFrom(context.Background(), time.Millisecond)
+	defer stop3()
+	<-ctx3.Done()
+	if !errors.Is(context.Cause(ctx3), context.DeadlineExceeded) {
+		t.Fatalf("cause %v", context.Cause(ctx3))
 	}
 }

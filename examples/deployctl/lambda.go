@@ -39,6 +39,7 @@ type lambdaFlags struct {
 	resetWeights, rollback bool
 	src, tfstate           string
 	extStr, extCode        stringList
+	envFiles               stringList
 	// fileConfig is --config, rendered.
 	fileConfig *lambda.FunctionConfig
 }
@@ -53,6 +54,7 @@ func (f *lambdaFlags) register(fs *flag.FlagSet, cmd string) {
 	fs.StringVar(&f.tfstate, "tfstate", "", "Terraform state (path or s3://bucket/key) for the function file's tfstate function")
 	fs.Var(&f.extStr, "ext-str", "Jsonnet external string variable NAME=VALUE (repeatable)")
 	fs.Var(&f.extCode, "ext-code", "Jsonnet external code variable NAME=CODE (repeatable)")
+	fs.Var(&f.envFiles, "envfile", "KEY=VALUE file read for env and must_env, over the environment (repeatable)")
 	fs.StringVar(&f.alias, "alias", "", "alias to shift (required)")
 	fs.StringVar(&f.codeDeploy, "codedeploy", "", "APP/GROUP: hand the deployment to this CodeDeploy Lambda deployment group")
 	fs.StringVar(&f.history, "history", defaultHistory(), "file that records the versions each alias ran (client-driven mode)")

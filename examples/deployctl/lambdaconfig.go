@@ -22,6 +22,9 @@ func (f *lambdaFlags) loadFunctionFile(ctx context.Context, a *app) error {
 	if o.ExtCode, err = extVars("ext-code", f.extCode); err != nil {
 		return err
 	}
+	if o.LookupEnv, err = envFiles(f.envFiles); err != nil {
+		return err
+	}
 	if strings.HasPrefix(f.tfstate, "s3://") {
 		cfg, err := a.awsConfig(ctx)
 		if err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awslambda "github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/switchyard/switchyard/deploy"
 	"github.com/switchyard/switchyard/internal/render"
@@ -44,6 +45,12 @@ var (
 	_ Creator = (*awslambda.Client)(nil)
 )
 
+// S3Client is the S3 call a Terraform state in S3 needs. *s3.Client from
+// aws-sdk-go-v2 satisfies it.
+type S3Client interface {
+	GetObject(ctx context.Context, in *s3.GetObjectInput, optFns ...func(*s3.Options)) (*s3.GetObjectOutput, error)
+}
+
 // FileOptions say how LoadFunctionFile renders a function file. The zero
 // value reads the process environment and offers no tfstate function.
 type FileOptions struct {
@@ -53,8 +60,8 @@ type FileOptions struct {
 	// TFState, when set, is a Terraform state (local path, file:// or
 	// s3:// URL) offered as tfstate and tfstatef, as lambroll's --tfstate.
 	TFState string
-	// S3 reads a TFState in S3.
-	S3 render.S3Getter
+	// S3 reads a TFState in S3. Nil refuses one.
+	S3 S3Client
 	// ExtStr and ExtCode are Jsonnet external variables.
 	ExtStr, ExtCode map[string]string
 }
@@ -67,7 +74,11 @@ type FileOptions struct {
 func LoadFunctionFile(ctx context.Context, file string, o FileOptions) (*FunctionConfig, error) {
 	ro := render.Options{LookupEnv: o.LookupEnv, ExtStr: o.ExtStr, ExtCode: o.ExtCode}
 	if o.TFState != "" {
-		st, err := render.LoadTFState(ctx, o.TFState, "", o.S3)
+		var get render.S3Getter
+		if o.S3 != nil {
+			get = o.S3
+		}
+		st, err := render.LoadTFState(ctx, o.TFState, "", get)
 		if err != nil {
 			return nil, err
 		}

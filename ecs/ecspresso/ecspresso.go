@@ -64,7 +64,9 @@ type Plugin struct {
 
 // CodeDeploy is the configuration's codedeploy section.
 type CodeDeploy struct {
-	ApplicationName     string
+	// ApplicationName is codedeploy.application_name.
+	ApplicationName string
+	// DeploymentGroupName is codedeploy.deployment_group_name.
 	DeploymentGroupName string
 }
 

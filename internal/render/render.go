@@ -56,6 +56,7 @@ func (o Options) lookup(name string) (string, bool) {
 // missingEnvError is a must_env of an unset variable.
 type missingEnvError struct{ name string }
 
+// Error names the variable, never a value.
 func (e *missingEnvError) Error() string {
 	return fmt.Sprintf("environment variable %s is not set (must_env)", e.name)
 }

@@ -73,6 +73,10 @@ type DeployOptions struct {
 	// nil.
 	TaskDefinition     []byte
 	TaskDefinitionFile string
+	// TaskDefinitionSource names where TaskDefinition came from (a
+	// rendered file, say) in plans and the new revision's Source. Empty
+	// means "inline".
+	TaskDefinitionSource string
 	// ServiceDefinition is a service definition document (the CreateService
 	// input, or one service as `aws ecs describe-services` prints it), used
 	// to create the service when it does not exist and, unless

@@ -105,6 +105,9 @@ func (d *Driver) prepare(ctx context.Context, req deploy.Request) (*deploy.Plan,
 				return nil, err
 			}
 			source = src
+			if o.TaskDefinition != nil && o.TaskDefinitionSource != "" {
+				source = o.TaskDefinitionSource
+			}
 		}
 	}
 	var def *ecs.CreateServiceInput

@@ -49,6 +49,17 @@
 // "function:(new version)"); the Deployment Start returns carries the
 // version Lambda gave it.
 //
+// # Function files
+//
+// lambroll's function.json (the whole CreateFunction input) is a
+// [FunctionConfig]: [LoadFunctionFile] renders it as lambroll does (Go
+// templates with env, must_env, json_escape and tfstate; .jsonnet
+// evaluated with the same native functions) and refuses an unset
+// must_env or a leftover "{{". A deployment applies what updates can and
+// notes the rest in its plan; [Driver.Create] makes a function (or an
+// alias) that does not exist yet. [ZipDir] and DeployOptions.SourceDir
+// package a directory, as lambroll's --src.
+//
 // # Errors
 //
 // Every AWS error is wrapped by platform.Wrap: errors.Is finds the deploy

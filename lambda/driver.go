@@ -299,6 +299,13 @@ func prepare(ctx context.Context, c Client, req deploy.Request) (*deploy.Plan, e
 			return nil, err
 		}
 		cfgChanges := configChanges(latestCfg, cfg)
+		_, canTag := c.(Tagger)
+		if canTag && cfg != nil && len(cfg.Tags) > 0 {
+			plan.Notes = append(plan.Notes, "function file: its Tags will be applied with TagResource")
+		}
+		for _, n := range unapplied(cfg, latestCfg, canTag) {
+			plan.Notes = append(plan.Notes, "function file: not applied to an existing function: "+n)
+		}
 		if sha := src.codeSha256(); sha != "" {
 			if sha == aws.ToString(fromCfg.CodeSha256) && len(configChanges(fromCfg, cfg)) == 0 && configEqual(fromCfg, latestCfg) {
 				return nil, deploy.Invalid("revision", src.label(),
@@ -418,6 +425,7 @@ func configChanges(cur *awslambda.GetFunctionConfigurationOutput, cfg *FunctionC
 		}
 		add("Layers", fmt.Sprint(old), fmt.Sprint(cfg.Layers))
 	}
+	out = append(out, moreChanges(cur, cfg)...)
 	if cfg.Environment != nil {
 		var old map[string]string
 		if cur.Environment != nil {
@@ -608,8 +616,14 @@ func publish(ctx context.Context, c Client, o Options, det *planDetail) (string,
 		if err := waitUpdated(ctx, c, o, fn); err != nil {
 			return "", err
 		}
+		if err := tag(ctx, c, o, fn, det.config); err != nil {
+			return "", err
+		}
 	}
 	in := &awslambda.UpdateFunctionCodeInput{FunctionName: aws.String(fn), Publish: true}
+	if det.config != nil {
+		in.Architectures = det.config.Architectures
+	}
 	switch det.src.kind {
 	case sourceZip:
 		in.ZipFile = det.src.zip
@@ -667,6 +681,7 @@ func configInput(fn string, c *FunctionConfig) *awslambda.UpdateFunctionConfigur
 	if c.Environment != nil {
 		in.Environment = &types.Environment{Variables: maps.Clone(c.Environment.Variables)}
 	}
+	applyMore(in, c)
 	return in
 }
 

@@ -10,12 +10,14 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
 	"github.com/switchyard/switchyard/deploy"
+	"github.com/switchyard/switchyard/internal/render"
 )
 
 // Options configure a Driver or a CodeDeployDriver. The zero value means
@@ -85,14 +87,19 @@ func (o Options) withDefaults() Options {
 type DeployOptions struct {
 	// ZipFile is a path to a deployment package to publish.
 	ZipFile string
+	// SourceDir is a directory to package (ZipDir) and publish, as
+	// lambroll's --src.
+	SourceDir string
 	// Zip is a deployment package's content to publish.
 	Zip []byte
 	// S3Bucket, S3Key and S3ObjectVersion name a deployment package in S3.
 	S3Bucket, S3Key, S3ObjectVersion string
 	// ImageURI is a container image to publish.
 	ImageURI string
-	// ConfigFile, when set, is a JSON file of FunctionConfig applied to
-	// $LATEST before the code is published. Only with a new code source.
+	// ConfigFile, when set, is a function file (FunctionConfig: lambroll's
+	// function.json, or .jsonnet) applied to $LATEST before the code is
+	// published, rendered as LoadFunctionFile does with the process
+	// environment. Only with a new code source.
 	ConfigFile string
 	// Config is the same as ConfigFile, given inline. Not with ConfigFile.
 	Config *FunctionConfig
@@ -121,10 +128,18 @@ type DeployOptions struct {
 	IgnoreAlarmErrors bool
 }
 
-// FunctionConfig is the part of a function's configuration a deployment may
-// change, in the JSON shape of the Lambda API (as lambroll's function.json
-// and `aws lambda get-function-configuration` write it). Nil fields are
-// left as they are; unknown fields are refused.
+// FunctionConfig is a function's configuration in the JSON shape of the
+// Lambda API: the whole CreateFunction input, as lambroll's function.json
+// writes it (the output of `aws lambda get-function-configuration` is
+// accepted too, its read-only fields dropped). Nil fields are left as they
+// are; unknown fields are refused.
+//
+// A deployment applies what an update can apply: UpdateFunctionConfiguration
+// takes most fields, UpdateFunctionCode takes Architectures, and Tags are
+// applied with TagResource when the client has it (Tagger). What no update
+// can change (PackageType, CodeSigningConfigArn, Code, Publish, PublishTo,
+// and Tags without a Tagger) is reported in the plan's notes and left
+// alone. Driver.Create applies them all to a new function.
 type FunctionConfig struct {
 	Description *string          `json:"Description,omitempty"`
 	Handler     *string          `json:"Handler,omitempty"`
@@ -136,6 +151,48 @@ type FunctionConfig struct {
 	Environment *EnvironmentSpec `json:"Environment,omitempty"`
 	// FunctionName, when present, must name the target's function.
 	FunctionName *string `json:"FunctionName,omitempty"`
+
+	// Architectures is x86_64 or arm64 (one), applied with the code.
+	Architectures []types.Architecture `json:"Architectures,omitempty"`
+	// EphemeralStorage is /tmp's size.
+	EphemeralStorage *types.EphemeralStorage `json:"EphemeralStorage,omitempty"`
+	// TracingConfig is X-Ray tracing.
+	TracingConfig *types.TracingConfig `json:"TracingConfig,omitempty"`
+	// VpcConfig attaches the function to subnets and security groups.
+	VpcConfig *types.VpcConfig `json:"VpcConfig,omitempty"`
+	// DeadLetterConfig is where failed asynchronous events go.
+	DeadLetterConfig *types.DeadLetterConfig `json:"DeadLetterConfig,omitempty"`
+	// FileSystemConfigs mount EFS file systems.
+	FileSystemConfigs []types.FileSystemConfig `json:"FileSystemConfigs,omitempty"`
+	// ImageConfig overrides a container image's settings.
+	ImageConfig *types.ImageConfig `json:"ImageConfig,omitempty"`
+	// LoggingConfig is the log format, levels and group.
+	LoggingConfig *types.LoggingConfig `json:"LoggingConfig,omitempty"`
+	// SnapStart is SnapStart's setting.
+	SnapStart *types.SnapStart `json:"SnapStart,omitempty"`
+	// KMSKeyArn encrypts the environment.
+	KMSKeyArn *string `json:"KMSKeyArn,omitempty"`
+	// Tags are the function's tags.
+	Tags map[string]string `json:"Tags,omitempty"`
+	// CapacityProviderConfig, DurableConfig and TenancyConfig are passed on
+	// as the API takes them (TenancyConfig at creation only).
+	CapacityProviderConfig *types.CapacityProviderConfig `json:"CapacityProviderConfig,omitempty"`
+	DurableConfig          *types.DurableConfig          `json:"DurableConfig,omitempty"`
+	TenancyConfig          *types.TenancyConfig          `json:"TenancyConfig,omitempty"`
+
+	// Creation only: reported, not applied, when the function exists.
+
+	// PackageType is Zip or Image.
+	PackageType types.PackageType `json:"PackageType,omitempty"`
+	// CodeSigningConfigArn names a code-signing configuration.
+	CodeSigningConfigArn *string `json:"CodeSigningConfigArn,omitempty"`
+	// Code is the CreateFunction code (S3 or image; ZipFile as base64). A
+	// deployment's code source takes precedence.
+	Code *types.FunctionCode `json:"Code,omitempty"`
+	// Publish and PublishTo are CreateFunction's; a deployment always
+	// publishes.
+	Publish   *bool                                `json:"Publish,omitempty"`
+	PublishTo types.FunctionVersionLatestPublished `json:"PublishTo,omitempty"`
 }
 
 // EnvironmentSpec is a function's environment.
@@ -143,17 +200,41 @@ type EnvironmentSpec struct {
 	Variables map[string]string `json:"Variables"`
 }
 
-// ParseFunctionConfig reads a FunctionConfig from JSON. Unknown fields and
-// trailing data are a *deploy.ValidationError.
+// readOnlyFunctionFields are the fields of get-function-configuration
+// output that no create or update takes.
+var readOnlyFunctionFields = []string{"FunctionArn", "CodeSize", "CodeSha256", "Version", "LastModified",
+	"State", "StateReason", "StateReasonCode", "LastUpdateStatus", "LastUpdateStatusReason",
+	"LastUpdateStatusReasonCode", "RevisionId", "MasterArn", "SigningProfileVersionArn", "SigningJobArn",
+	"RuntimeVersionConfig", "ImageConfigResponse", "ConfigSha256", "ResponseMetadata"}
+
+// ParseFunctionConfig reads a FunctionConfig from JSON: lambroll's
+// function.json (the CreateFunction input) or get-function-configuration
+// output (read-only fields dropped, Layers as ARNs). Field names match
+// case-insensitively. Unknown fields, values out of range and trailing data
+// are a *deploy.ValidationError.
 func ParseFunctionConfig(data []byte) (*FunctionConfig, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	var c FunctionConfig
-	if err := dec.Decode(&c); err != nil {
+	dec.UseNumber()
+	var obj map[string]any
+	if err := dec.Decode(&obj); err != nil {
 		return nil, deploy.Invalid("config", "", err.Error())
 	}
 	if dec.More() {
 		return nil, deploy.Invalid("config", "", "trailing data after the JSON object")
+	}
+	if obj == nil {
+		return nil, deploy.Invalid("config", "", "must be a JSON object")
+	}
+	normalizeFunctionJSON(obj)
+	b, err := json.Marshal(obj)
+	if err != nil {
+		return nil, deploy.Invalid("config", "", err.Error())
+	}
+	dec = json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	var c FunctionConfig
+	if err := dec.Decode(&c); err != nil {
+		return nil, deploy.Invalid("config", "", err.Error())
 	}
 	if c.MemorySize != nil && (*c.MemorySize < 128 || *c.MemorySize > 10240) {
 		return nil, deploy.Invalid("config.MemorySize", fmt.Sprint(*c.MemorySize), "must be between 128 and 10240")
@@ -170,7 +251,65 @@ func ParseFunctionConfig(data []byte) (*FunctionConfig, error) {
 			return nil, deploy.Invalid("config.Runtime", *c.Runtime, "unknown runtime")
 		}
 	}
+	if len(c.Architectures) > 1 {
+		return nil, deploy.Invalid("config.Architectures", fmt.Sprint(c.Architectures), "give one architecture")
+	}
+	for _, a := range c.Architectures {
+		if !slices.Contains(types.Architecture("").Values(), a) {
+			return nil, deploy.Invalid("config.Architectures", string(a), "want x86_64 or arm64")
+		}
+	}
+	if c.PackageType != "" && !slices.Contains(types.PackageType("").Values(), c.PackageType) {
+		return nil, deploy.Invalid("config.PackageType", string(c.PackageType), "want Zip or Image")
+	}
+	if e := c.EphemeralStorage; e != nil && (e.Size == nil || *e.Size < 512 || *e.Size > 10240) {
+		return nil, deploy.Invalid("config.EphemeralStorage.Size", "", "must be between 512 and 10240 MB")
+	}
+	if t := c.TracingConfig; t != nil && t.Mode != "" && !slices.Contains(types.TracingMode("").Values(), t.Mode) {
+		return nil, deploy.Invalid("config.TracingConfig.Mode", string(t.Mode), "want Active or PassThrough")
+	}
 	return &c, nil
+}
+
+// normalizeFunctionJSON drops the read-only parts of
+// get-function-configuration output and turns its Layers objects into
+// ARNs, so both shapes decode the same.
+func normalizeFunctionJSON(obj map[string]any) {
+	for k, v := range obj {
+		if slices.ContainsFunc(readOnlyFunctionFields, func(f string) bool { return strings.EqualFold(f, k) }) {
+			delete(obj, k)
+			continue
+		}
+		m, _ := v.(map[string]any)
+		switch strings.ToLower(k) {
+		case "layers":
+			if l, ok := v.([]any); ok {
+				for i, e := range l {
+					if lm, ok := e.(map[string]any); ok {
+						for lk, lv := range lm {
+							if strings.EqualFold(lk, "arn") {
+								l[i] = lv
+							}
+						}
+					}
+				}
+			}
+		case "vpcconfig":
+			deleteKeyFold(m, "VpcId")
+		case "snapstart":
+			deleteKeyFold(m, "OptimizationStatus")
+		case "environment":
+			deleteKeyFold(m, "Error")
+		}
+	}
+}
+
+func deleteKeyFold(m map[string]any, key string) {
+	for k := range m {
+		if strings.EqualFold(k, key) {
+			delete(m, k)
+		}
+	}
 }
 
 func deployOptions(v any) (DeployOptions, error) {
@@ -192,6 +331,7 @@ type source struct {
 	kind    sourceKind
 	version string
 	zipPath string
+	dir     bool // zipPath is a directory packaged by ZipDir
 	zip     []byte
 	bucket  string
 	key     string
@@ -243,6 +383,9 @@ func resolveSource(rev deploy.Revision, o DeployOptions) (source, error) {
 	if o.Zip != nil {
 		found = append(found, source{kind: sourceZip, zip: o.Zip})
 	}
+	if o.SourceDir != "" {
+		found = append(found, source{kind: sourceZip, zipPath: o.SourceDir, dir: true})
+	}
 	if o.S3Bucket != "" || o.S3Key != "" || o.S3ObjectVersion != "" {
 		found = append(found, source{kind: sourceS3, bucket: o.S3Bucket, key: o.S3Key, objVer: o.S3ObjectVersion})
 	}
@@ -277,7 +420,13 @@ func resolveSource(rev deploy.Revision, o DeployOptions) (source, error) {
 			return source{}, deploy.Invalid("revision.id", s.version, "want a published version number")
 		}
 	case sourceZip:
-		if s.zipPath != "" {
+		if s.dir {
+			b, err := ZipDir(s.zipPath)
+			if err != nil {
+				return source{}, err
+			}
+			s.zip = b
+		} else if s.zipPath != "" {
 			b, err := os.ReadFile(s.zipPath)
 			if err != nil {
 				return source{}, deploy.Invalid("zip", s.zipPath, err.Error())
@@ -331,9 +480,12 @@ func loadConfig(o DeployOptions) (*FunctionConfig, error) {
 	if o.ConfigFile == "" {
 		return nil, nil
 	}
-	b, err := os.ReadFile(o.ConfigFile)
-	if err != nil {
+	if _, err := os.Stat(o.ConfigFile); err != nil {
 		return nil, deploy.Invalid("configFile", o.ConfigFile, err.Error())
+	}
+	b, err := render.ReadFile(o.ConfigFile, render.Options{})
+	if err != nil {
+		return nil, err
 	}
 	c, err := ParseFunctionConfig(b)
 	if err != nil {

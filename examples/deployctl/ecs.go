@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"strconv"
@@ -53,18 +54,32 @@ type ecsFlags struct {
 	blueGreen              bool
 	alarms                 stringList
 	cdApp, cdGroup, cdConf string
+	config                 string
+	extStr, extCode        stringList
+	envFiles               stringList
+	renderTargets          []string
 }
 
 func (f *ecsFlags) register(fs *flag.FlagSet, cmd string) {
+	defer addNegations(fs)
+	fs.StringVar(&f.config, "config", "", "ecspresso configuration file (ecspresso.yml, .json or .jsonnet): cluster, service, definitions, region, timeout, tfstate plugins; flags override it")
+	fs.Var(&f.extStr, "ext-str", "Jsonnet external string variable NAME=VALUE (repeatable)")
+	fs.Var(&f.extCode, "ext-code", "Jsonnet external code variable NAME=CODE (repeatable)")
+	fs.Var(&f.envFiles, "envfile", "KEY=VALUE file read for env and must_env, over the environment (repeatable)")
+	if cmd == "render" {
+		fs.StringVar(&f.taskDef, "task-definition", "", "task definition file to render (default: the configuration's)")
+		fs.StringVar(&f.serviceDef, "service-definition", "", "service definition file to render (default: the configuration's)")
+		return
+	}
 	fs.StringVar(&f.cluster, "cluster", ecs.DefaultCluster, "ECS cluster")
-	fs.StringVar(&f.service, "service", "", "ECS service (required)")
+	fs.StringVar(&f.service, "service", "", "ECS service (required unless --config names it)")
 	if cmd == "status" {
 		return
 	}
 	fs.BoolVar(&f.dryRun, "dry-run", false, "dry run (no changes to AWS)")
 	fs.Var(&f.tasks, "tasks", "desired count of tasks (default: current count)")
 	switch cmd {
-	case "deploy":
+	case "deploy", "diff":
 		fs.StringVar(&f.taskDef, "task-definition", "", "task definition file (describe-task-definition output or register input)")
 		fs.StringVar(&f.serviceDef, "service-definition", "", "service definition file (creates the service when missing)")
 		fs.BoolVar(&f.skipTaskDef, "skip-task-definition", false, "skip registering a new task definition")
@@ -92,40 +107,53 @@ func (f *ecsFlags) register(fs *flag.FlagSet, cmd string) {
 	}
 }
 
-// runECS dispatches deployctl ecs deploy|rollback|refresh|scale|status.
+// ecsCommands are the ecs subcommands.
+const ecsCommands = "deploy, rollback, refresh, scale, status, diff or render"
+
+// runECS dispatches deployctl ecs deploy|rollback|refresh|scale|status|diff|render.
 func runECS(ctx context.Context, a *app, args []string) error {
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		fmt.Fprintln(a.stderr, "usage: deployctl ecs deploy|rollback|refresh|scale|status --cluster C --service S [flags]")
-		return usagef("name an ecs subcommand: deploy, rollback, refresh, scale or status")
+		fmt.Fprintln(a.stderr, "usage: deployctl ecs deploy|rollback|refresh|scale|status|diff|render [--config ecspresso.yml] --cluster C --service S [flags]")
+		return usagef("name an ecs subcommand: %s", ecsCommands)
 	}
 	cmd := args[0]
 	var f ecsFlags
 	fs := a.flags("ecs " + cmd)
 	switch cmd {
-	case "deploy", "rollback", "refresh", "scale", "status":
+	case "deploy", "rollback", "refresh", "scale", "status", "diff", "render":
 		f.register(fs, cmd)
 	default:
-		return usagef("unknown ecs subcommand %q (want deploy, rollback, refresh, scale or status)", cmd)
+		return usagef("unknown ecs subcommand %q (want %s)", cmd, ecsCommands)
 	}
-	if err := parse(fs, args[1:]); err != nil {
+	rest := args[1:]
+	if cmd == "render" {
+		// ecspresso's render names what to render: config, servicedef,
+		// taskdef, before or after the flags.
+		for len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+			f.renderTargets = append(f.renderTargets, rest[0])
+			rest = rest[1:]
+		}
+		if err := fs.Parse(rest); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return err
+			}
+			return usageError{err.Error()}
+		}
+		f.renderTargets = append(f.renderTargets, fs.Args()...)
+	} else if err := parse(fs, rest); err != nil {
 		return err
 	}
-	if f.service == "" {
-		return usagef("--service is required")
-	}
-	cfg, err := a.awsConfig(ctx)
+	set := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	conf, err := f.loadConfig(a, set)
 	if err != nil {
 		return err
 	}
-	drv := ecs.NewFromConfig(cfg, ecs.Options{})
-	target := ecs.Target(f.cluster, f.service)
-	a.repair = "deployctl ecs rollback --cluster " + f.cluster + " --service " + f.service
-	if cmd == "status" {
-		return ecsStatus(ctx, a, drv, awsecs.NewFromConfig(cfg), f, target)
+	if cmd == "render" {
+		return ecsRender(ctx, a, f, conf)
 	}
-	eng := a.engine(drv, deploy.Options{})
-	if cmd == "rollback" {
-		return ecsRollback(ctx, a, eng, drv, f, target)
+	if f.service == "" {
+		return usagef("--service is required")
 	}
 	// ecspresso's refresh and scale are option sets of a deployment.
 	o := ecs.DeployOptions{
@@ -143,12 +171,58 @@ func runECS(ctx context.Context, a *app, args []string) error {
 	case "scale":
 		o.SkipTaskDefinition, o.NoUpdateService = true, true
 		if o.Tasks == nil {
-			return &deploy.Error{Platform: ecs.Platform, Op: "prepare", Target: target.String(),
+			return &deploy.Error{Platform: ecs.Platform, Op: "prepare", Target: ecs.Target(f.cluster, f.service).String(),
 				Err: deploy.Invalid("tasks", "", "scale needs a desired count")}
 		}
 	}
-	if cmd == "deploy" && f.taskDef == "" && !f.skipTaskDef && !f.latestTaskDef && f.revision == 0 {
-		return usagef("--task-definition FILE is required (or --skip-task-definition, --latest-task-definition, --revision)")
+	// Definitions are rendered before any AWS call (after reading the
+	// tfstate plugins' states, which may be in S3): a placeholder left, or
+	// a must_env unset, is refused first.
+	needDefs := cmd != "status" && cmd != "rollback"
+	lateDefs := conf != nil && len(conf.Plugins) > 0
+	renderDefs := func() error {
+		if err := f.definitions(&o, conf); err != nil {
+			return err
+		}
+		if (cmd == "deploy" || cmd == "diff") && o.TaskDefinition == nil && o.TaskDefinitionFile == "" && !f.skipTaskDef && !f.latestTaskDef && f.revision == 0 {
+			return usagef("--task-definition FILE is required (or --skip-task-definition, --latest-task-definition, --revision)")
+		}
+		return nil
+	}
+	if needDefs && !lateDefs {
+		if err := renderDefs(); err != nil {
+			return err
+		}
+	}
+	if conf != nil && conf.Timeout > 0 && a.timeout == defaultTimeout {
+		// The configuration's timeout stands in for deployctl's default.
+		var cancel context.CancelFunc
+		ctx, cancel = withTimeoutFrom(ctx, conf.Timeout)
+		defer cancel()
+	}
+	cfg, err := a.awsConfig(ctx)
+	if err != nil {
+		return err
+	}
+	if conf != nil {
+		if err := conf.LoadPlugins(ctx, newS3(cfg, a.endpointURL)); err != nil {
+			return err
+		}
+	}
+	if needDefs && lateDefs {
+		if err := renderDefs(); err != nil {
+			return err
+		}
+	}
+	drv := ecs.NewFromConfig(cfg, ecs.Options{})
+	target := ecs.Target(f.cluster, f.service)
+	a.repair = "deployctl ecs rollback --cluster " + f.cluster + " --service " + f.service
+	if cmd == "status" {
+		return ecsStatus(ctx, a, drv, awsecs.NewFromConfig(cfg), f, target)
+	}
+	eng := a.engine(drv, deploy.Options{})
+	if cmd == "rollback" {
+		return ecsRollback(ctx, a, eng, drv, f, target)
 	}
 	req := deploy.Request{Target: target, Options: o, NoWait: f.noWait}
 	if f.rollbackEvents != "" {
@@ -165,7 +239,7 @@ func runECS(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	if f.dryRun {
+	if f.dryRun || cmd == "diff" {
 		a.printPlan(p)
 		return nil
 	}

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -36,10 +37,24 @@ type lambdaFlags struct {
 	history                string
 	dryRun, noWait         bool
 	resetWeights, rollback bool
+	src, tfstate           string
+	extStr, extCode        stringList
+	envFiles               stringList
+	// fileConfig is --config, rendered.
+	fileConfig *lambda.FunctionConfig
 }
 
 func (f *lambdaFlags) register(fs *flag.FlagSet, cmd string) {
-	fs.StringVar(&f.function, "function", "", "Lambda function name or ARN (required)")
+	fs.StringVar(&f.function, "function", "", "Lambda function name or ARN (required unless --config names it)")
+	configHelp := "lambroll's function file (function.json or .jsonnet); its FunctionName stands in for --function (and the alias defaults to current)"
+	if cmd == "deploy" {
+		configHelp = "function file applied before publishing: lambroll's function.json (the CreateFunction input) or .jsonnet, rendered with env, must_env, json_escape and tfstate; creates the function (or the alias) when missing; its FunctionName stands in for --function (and the alias defaults to current)"
+	}
+	fs.StringVar(&f.config, "config", "", configHelp)
+	fs.StringVar(&f.tfstate, "tfstate", "", "Terraform state (path or s3://bucket/key) for the function file's tfstate function")
+	fs.Var(&f.extStr, "ext-str", "Jsonnet external string variable NAME=VALUE (repeatable)")
+	fs.Var(&f.extCode, "ext-code", "Jsonnet external code variable NAME=CODE (repeatable)")
+	fs.Var(&f.envFiles, "envfile", "KEY=VALUE file read for env and must_env, over the environment (repeatable)")
 	fs.StringVar(&f.alias, "alias", "", "alias to shift (required)")
 	fs.StringVar(&f.codeDeploy, "codedeploy", "", "APP/GROUP: hand the deployment to this CodeDeploy Lambda deployment group")
 	fs.StringVar(&f.history, "history", defaultHistory(), "file that records the versions each alias ran (client-driven mode)")
@@ -66,7 +81,7 @@ func (f *lambdaFlags) register(fs *flag.FlagSet, cmd string) {
 		fs.StringVar(&f.zip, "zip", "", "publish a new version from this zip file")
 		fs.StringVar(&f.s3, "s3", "", "publish a new version from s3://bucket/key[?versionId=V]")
 		fs.StringVar(&f.image, "image", "", "publish a new version from this container image URI")
-		fs.StringVar(&f.config, "config", "", "JSON function configuration applied before publishing")
+		fs.StringVar(&f.src, "src", "", "publish a new version from a zip of this directory (lambroll's --src; .lambdaignore excludes)")
 		fs.BoolVar(&f.resetWeights, "reset-weights", false, "repair an alias already weighted by pointing it at its primary version first")
 	}
 }
@@ -96,6 +111,11 @@ func runLambda(ctx context.Context, a *app, args []string) error {
 	}
 	if err := parse(fs, args[1:]); err != nil {
 		return err
+	}
+	if f.config != "" {
+		if err := f.loadFunctionFile(ctx, a); err != nil {
+			return err
+		}
 	}
 	if f.function == "" || f.alias == "" {
 		return usagef("--function and --alias are required")
@@ -131,7 +151,7 @@ func runLambda(ctx context.Context, a *app, args []string) error {
 	eng := a.engine(drv, deploy.Options{})
 	switch cmd {
 	case "deploy":
-		return lambdaDeploy(ctx, a, eng, cfg, target, &f)
+		return lambdaDeploy(ctx, a, eng, client, cfg, target, &f)
 	case "rollback":
 		return lambdaRollback(ctx, a, eng, cfg, target, &f)
 	case "stop":
@@ -165,15 +185,15 @@ func (f *lambdaFlags) gates(cfg aws.Config, lc lambda.Invoker) ([]deploy.Gate, e
 	return gates, nil
 }
 
-func lambdaDeploy(ctx context.Context, a *app, eng *deploy.Engine, cfg aws.Config, target deploy.Target, f *lambdaFlags) error {
+func lambdaDeploy(ctx context.Context, a *app, eng *deploy.Engine, client *lambda.Driver, cfg aws.Config, target deploy.Target, f *lambdaFlags) error {
 	sources := 0
-	for _, s := range []string{f.zip, f.s3, f.image, f.version} {
+	for _, s := range []string{f.zip, f.s3, f.image, f.version, f.src} {
 		if s != "" {
 			sources++
 		}
 	}
 	if sources != 1 {
-		return usagef("give exactly one of --zip, --s3, --image and --version")
+		return usagef("give exactly one of --zip, --s3, --image and --version (or --src DIR)")
 	}
 	strategy, err := deploy.ParseStrategy(f.strategy)
 	if err != nil {
@@ -187,7 +207,25 @@ func lambdaDeploy(ctx context.Context, a *app, eng *deploy.Engine, cfg aws.Confi
 	if err != nil {
 		return err
 	}
-	opts := &lambda.DeployOptions{ZipFile: f.zip, ImageURI: f.image, ConfigFile: f.config, ResetWeights: f.resetWeights}
+	opts := &lambda.DeployOptions{ZipFile: f.zip, ImageURI: f.image, SourceDir: f.src, Config: f.fileConfig, ResetWeights: f.resetWeights}
+	if f.s3 != "" && f.fileConfig != nil {
+		// DeployOptions takes S3 as fields or as the revision's source.
+		if u, err := url.Parse(f.s3); err == nil && u.Scheme == "s3" {
+			opts.S3Bucket, opts.S3Key, opts.S3ObjectVersion = u.Host, strings.TrimPrefix(u.Path, "/"), u.Query().Get("versionId")
+		}
+	}
+	if client != nil && f.fileConfig != nil && f.version == "" {
+		exists, err := client.FunctionExists(ctx, target)
+		if err != nil {
+			return err
+		}
+		if !exists {
+			return lambdaCreate(ctx, a, client, target, f, opts, true)
+		}
+		if _, err := client.Alias(ctx, target); errors.Is(err, deploy.ErrNotFound) {
+			return lambdaCreate(ctx, a, client, target, f, opts, false)
+		}
+	}
 	req := deploy.Request{Target: target, Revision: deploy.Revision{ID: f.version, Source: f.s3}, Strategy: strategy,
 		Gates: gates, RollbackOn: rollbackOn, NoWait: f.noWait, Options: opts}
 	if f.dryRun {

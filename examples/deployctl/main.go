@@ -53,7 +53,7 @@ func commands() []command {
 	return []command{
 		{"strategies", "show the steps of a strategy, or list CodeDeploy's predefined ones", runStrategies},
 		{"lambda", "deploy, roll back, stop or show a Lambda alias (deploy|rollback|stop|status)", runLambda},
-		{"ecs", "deploy, roll back, refresh, scale or show an ECS service (deploy|rollback|refresh|scale|status)", runECS},
+		{"ecs", "deploy, roll back, refresh, scale, diff, render or show an ECS service (deploy|rollback|refresh|scale|status|diff|render)", runECS},
 		{"ec2", "deploy to EC2/on-premises instances through CodeDeploy (deploy|rollback|stop|continue|status)", runEC2},
 		{"opsworks", "deploy, run a command on, roll back or show an OpsWorks stack or app (deploy|command|rollback|status)", runOpsWorks},
 		{"version", "print the version", runVersion},

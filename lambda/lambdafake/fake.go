@@ -346,7 +346,9 @@ func (c *Client) GetFunctionConfiguration(ctx context.Context, in *awslambda.Get
 		}
 		cfg = v
 	}
-	return &awslambda.GetFunctionConfigurationOutput{FunctionName: cfg.FunctionName, FunctionArn: cfg.FunctionArn, Version: cfg.Version, Runtime: cfg.Runtime, Handler: cfg.Handler, MemorySize: cfg.MemorySize, Timeout: cfg.Timeout, State: cfg.State, LastUpdateStatus: cfg.LastUpdateStatus, LastUpdateStatusReason: cfg.LastUpdateStatusReason, CodeSha256: cfg.CodeSha256, CodeSize: cfg.CodeSize, Description: cfg.Description, Environment: cfg.Environment, Role: cfg.Role}, nil
+	return &awslambda.GetFunctionConfigurationOutput{FunctionName: cfg.FunctionName, FunctionArn: cfg.FunctionArn, Version: cfg.Version, Runtime: cfg.Runtime, Handler: cfg.Handler, MemorySize: cfg.MemorySize, Timeout: cfg.Timeout, State: cfg.State, LastUpdateStatus: cfg.LastUpdateStatus, LastUpdateStatusReason: cfg.LastUpdateStatusReason, CodeSha256: cfg.CodeSha256, CodeSize: cfg.CodeSize, Description: cfg.Description, Environment: cfg.Environment, Role: cfg.Role,
+		Architectures: cfg.Architectures, EphemeralStorage: cfg.EphemeralStorage, TracingConfig: cfg.TracingConfig, VpcConfig: cfg.VpcConfig,
+		LoggingConfig: cfg.LoggingConfig, KMSKeyArn: cfg.KMSKeyArn, DeadLetterConfig: cfg.DeadLetterConfig, PackageType: cfg.PackageType}, nil
 }
 
 // GetAlias returns an alias.
@@ -390,6 +392,9 @@ func (c *Client) UpdateFunctionCode(ctx context.Context, in *awslambda.UpdateFun
 	if f.busy > 0 {
 		return nil, &types.ResourceConflictException{Message: aws.String("An update is in progress for resource: " + c.arn(fn, ""))}
 	}
+	if in.Architectures != nil {
+		f.latest.Architectures = in.Architectures
+	}
 	switch {
 	case in.ZipFile != nil:
 		f.setCode(in.ZipFile)
@@ -413,7 +418,8 @@ func (c *Client) UpdateFunctionCode(ctx context.Context, in *awslambda.UpdateFun
 }
 
 // UpdateFunctionConfiguration changes $LATEST's handler, runtime, memory,
-// timeout, description and environment.
+// timeout, description and environment, ephemeral storage, tracing, VPC,
+// logging, KMS key and dead-letter configuration.
 func (c *Client) UpdateFunctionConfiguration(ctx context.Context, in *awslambda.UpdateFunctionConfigurationInput, _ ...func(*awslambda.Options)) (*awslambda.UpdateFunctionConfigurationOutput, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -445,6 +451,24 @@ func (c *Client) UpdateFunctionConfiguration(ctx context.Context, in *awslambda.
 	}
 	if in.Environment != nil {
 		f.latest.Environment = &types.EnvironmentResponse{Variables: maps.Clone(in.Environment.Variables)}
+	}
+	if in.EphemeralStorage != nil {
+		f.latest.EphemeralStorage = in.EphemeralStorage
+	}
+	if in.TracingConfig != nil {
+		f.latest.TracingConfig = &types.TracingConfigResponse{Mode: in.TracingConfig.Mode}
+	}
+	if in.VpcConfig != nil {
+		f.latest.VpcConfig = &types.VpcConfigResponse{SubnetIds: in.VpcConfig.SubnetIds, SecurityGroupIds: in.VpcConfig.SecurityGroupIds}
+	}
+	if in.LoggingConfig != nil {
+		f.latest.LoggingConfig = in.LoggingConfig
+	}
+	if in.KMSKeyArn != nil {
+		f.latest.KMSKeyArn = in.KMSKeyArn
+	}
+	if in.DeadLetterConfig != nil {
+		f.latest.DeadLetterConfig = in.DeadLetterConfig
 	}
 	f.busy = c.UpdateDelay
 	return &awslambda.UpdateFunctionConfigurationOutput{FunctionName: f.latest.FunctionName, FunctionArn: f.latest.FunctionArn, Version: f.latest.Version, Runtime: f.latest.Runtime, Handler: f.latest.Handler, MemorySize: f.latest.MemorySize, Timeout: f.latest.Timeout, State: f.latest.State, LastUpdateStatus: f.latest.LastUpdateStatus, LastUpdateStatusReason: f.latest.LastUpdateStatusReason, CodeSha256: f.latest.CodeSha256, CodeSize: f.latest.CodeSize, Description: f.latest.Description, Environment: f.latest.Environment, Role: f.latest.Role}, nil
@@ -579,4 +603,75 @@ func (c *Client) Invoke(ctx context.Context, in *awslambda.InvokeInput, _ ...fun
 func IsConflict(err error) bool {
 	var e *types.ResourceConflictException
 	return errors.As(err, &e)
+}
+
+// CreateFunction creates a function from the input's configuration and
+// code (a zip's bytes, or the S3 object's or image's name standing in for
+// them), publishing version 1 when Publish is set. An existing name is a
+// ResourceConflictException.
+func (c *Client) CreateFunction(ctx context.Context, in *awslambda.CreateFunctionInput, _ ...func(*awslambda.Options)) (*awslambda.CreateFunctionOutput, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	name := aws.ToString(in.FunctionName)
+	if err := c.begin("CreateFunction", name, true); err != nil {
+		return nil, err
+	}
+	if _, ok := c.functions[name]; ok {
+		return nil, &types.ResourceConflictException{Message: aws.String("Function already exist: " + name)}
+	}
+	f := &function{name: name, versions: map[string]types.FunctionConfiguration{},
+		aliases: map[string]*types.AliasConfiguration{}, next: 1}
+	f.latest = types.FunctionConfiguration{FunctionName: aws.String(name), FunctionArn: aws.String(c.arn(name, "")),
+		Version: aws.String("$LATEST"), Runtime: in.Runtime, Handler: in.Handler, MemorySize: in.MemorySize, Timeout: in.Timeout,
+		Description: in.Description, Role: in.Role, State: types.StateActive, LastUpdateStatus: types.LastUpdateStatusSuccessful,
+		Architectures: in.Architectures, EphemeralStorage: in.EphemeralStorage, LoggingConfig: in.LoggingConfig,
+		KMSKeyArn: in.KMSKeyArn, DeadLetterConfig: in.DeadLetterConfig, PackageType: in.PackageType}
+	if in.Environment != nil {
+		f.latest.Environment = &types.EnvironmentResponse{Variables: maps.Clone(in.Environment.Variables)}
+	}
+	if in.TracingConfig != nil {
+		f.latest.TracingConfig = &types.TracingConfigResponse{Mode: in.TracingConfig.Mode}
+	}
+	switch code := in.Code; {
+	case code == nil:
+	case code.ZipFile != nil:
+		f.setCode(code.ZipFile)
+	case code.S3Bucket != nil:
+		f.setCode([]byte("s3://" + aws.ToString(code.S3Bucket) + "/" + aws.ToString(code.S3Key)))
+	case code.ImageUri != nil:
+		f.setCode([]byte(aws.ToString(code.ImageUri)))
+	}
+	c.functions[name] = f
+	out := &awslambda.CreateFunctionOutput{FunctionName: f.latest.FunctionName, FunctionArn: f.latest.FunctionArn, Version: aws.String("$LATEST")}
+	if in.Publish {
+		cfg := c.publish(f, "")
+		out.Version = cfg.Version
+	}
+	return out, nil
+}
+
+// CreateAlias creates an alias; an existing one is a
+// ResourceConflictException and an unknown version a
+// ResourceNotFoundException.
+func (c *Client) CreateAlias(ctx context.Context, in *awslambda.CreateAliasInput, _ ...func(*awslambda.Options)) (*awslambda.CreateAliasOutput, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	fn, _ := splitName(aws.ToString(in.FunctionName))
+	if err := c.begin("CreateAlias", fn, true); err != nil {
+		return nil, err
+	}
+	f, err := c.lookup(fn)
+	if err != nil {
+		return nil, err
+	}
+	name, v := aws.ToString(in.Name), aws.ToString(in.FunctionVersion)
+	if f.aliases[name] != nil {
+		return nil, &types.ResourceConflictException{Message: aws.String("Alias already exists: " + c.arn(fn, name))}
+	}
+	if _, ok := f.versions[v]; !ok {
+		return nil, &types.ResourceNotFoundException{Message: aws.String("Function not found: " + c.arn(fn, v))}
+	}
+	a := &types.AliasConfiguration{Name: aws.String(name), FunctionVersion: aws.String(v), AliasArn: aws.String(c.arn(fn, name))}
+	f.aliases[name] = a
+	return &awslambda.CreateAliasOutput{Name: a.Name, FunctionVersion: a.FunctionVersion, AliasArn: a.AliasArn}, nil
 }

@@ -212,8 +212,12 @@ func (r *run) note(ctx context.Context, kind JournalKind, percent float64, rollb
 		return nil
 	}
 	d := r.snapshot()
-	err := r.j.write(context.WithoutCancel(ctx), JournalEntry{Kind: kind, DeploymentID: d.ID, Status: d.Status,
-		Percent: percent, Step: d.Step, Rollback: rollback})
+	en := JournalEntry{Kind: kind, DeploymentID: d.ID, Status: d.Status, Percent: percent, Step: d.Step, Rollback: rollback}
+	if kind == JournalStarted {
+		// The platform may have numbered the revision only now.
+		en.To = &d.To
+	}
+	err := r.j.write(context.WithoutCancel(ctx), en)
 	if err != nil {
 		return r.e.wrap("journal", d.Target, d.ID, err)
 	}

@@ -16,6 +16,18 @@ type Finder interface {
 	Live(ctx context.Context, t Target) (*Deployment, error)
 }
 
+// Adopter takes over a deployment that another process started, for
+// drivers that keep their deployments in memory (a client-driven Lambda
+// shift). Engine.Resume calls it before Status.
+type Adopter interface {
+	// Adopt registers d (its ID, Target, From, To and Strategy, as the
+	// journal recorded them) so that Status, Shift and Stop work on it,
+	// and returns it as the platform stands (Status, Percent). It must
+	// change nothing on the platform. Adopting a deployment the driver
+	// already knows returns its current state.
+	Adopt(ctx context.Context, d *Deployment) (*Deployment, error)
+}
+
 // ResumeOptions select what Engine.Resume picks up.
 type ResumeOptions struct {
 	// Runs limits Resume to these journal runs. Default: every unfinished
@@ -112,6 +124,9 @@ func stages(ents []JournalEntry) []stage {
 		s := &out[len(out)-1]
 		if en.Kind == JournalStarted {
 			s.id = en.DeploymentID
+			if en.To != nil {
+				s.plan.To = en.To
+			}
 		}
 		if en.Kind == JournalShifted || en.Kind == JournalStarted {
 			s.percent = en.Percent
@@ -205,7 +220,12 @@ func (e *Engine) resumeRun(ctx context.Context, runID string, ents []JournalEntr
 		e.mu.Unlock()
 	}()
 	r.emit(EventNote, "resuming run "+runID)
-	nd, err := e.drv.Status(ctx, d)
+	var nd *Deployment
+	if ad, ok := e.drv.(Adopter); ok {
+		nd, err = ad.Adopt(ctx, d)
+	} else {
+		nd, err = e.drv.Status(ctx, d)
+	}
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
 			res.Action = "closed"

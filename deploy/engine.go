@@ -86,7 +86,8 @@ type Options struct {
 	// Default 1 minute.
 	LockLease time.Duration
 	// Owner names the holder of the engine's store locks for people ("alice",
-	// "ci job 42"). Default: the USER environment variable.
+	// "ci job 42"). Default: the USER environment variable, else the
+	// current user's name.
 	Owner string
 }
 

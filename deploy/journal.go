@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/user"
 	"sync"
 	"time"
 )
@@ -50,6 +51,11 @@ func (e *Engine) lockLease(target Target, run, token string) Lease {
 	owner := e.opts.Owner
 	if owner == "" {
 		owner = os.Getenv("USER")
+	}
+	if owner == "" {
+		if u, err := user.Current(); err == nil {
+			owner = u.Username
+		}
 	}
 	return Lease{Target: target.String(), Token: token, Owner: owner, Host: host, PID: os.Getpid(), Run: run,
 		Since: now, Expires: now.Add(e.opts.LockLease)}

@@ -1,0 +1,42 @@
+package dynamostore_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/switchyard/switchyard/deploy"
+	"github.com/switchyard/switchyard/deploy/deploytest"
+	"github.com/switchyard/switchyard/internal/motoserver"
+)
+
+// BenchmarkDeployDynamoDBStore runs b.N canaries (10%, bake 5m, 100%) of
+// the fake driver with the DynamoDB store on moto_server (loopback; a real
+// table adds a network round trip per call), and reports the store calls
+// per deployment.
+func BenchmarkDeployDynamoDBStore(b *testing.B) {
+	srv := motoserver.Start(b)
+	st, _, _ := newTable(b, srv)
+	clock := deploytest.NewAutoClock(time.Time{})
+	fake := deploytest.NewDriver(deploytest.DriverOptions{Clock: clock})
+	cs := deploytest.NewCountingStore(st)
+	eng := deploy.New(fake, deploy.Options{Clock: clock, Store: cs})
+	targets := make([]deploy.Target, b.N)
+	for i := range targets {
+		targets[i] = fake.AddTarget(fmt.Sprintf("web-%d", i), deploy.Revision{ID: "v1"})
+	}
+	ctx := context.Background()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := eng.Deploy(ctx, deploy.Request{Target: targets[i], Revision: deploy.Revision{ID: "v2"},
+			Strategy: deploy.Canary(10, 5*time.Minute)}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	calls, total := cs.Calls()
+	b.ReportMetric(float64(total)/float64(b.N), "store-calls/op")
+	b.ReportMetric(float64(calls["Append"])/float64(b.N), "appends/op")
+	b.ReportMetric(float64(calls["Renew"])/float64(b.N), "renews/op")
+}

@@ -167,13 +167,14 @@ type run struct {
 	op sync.Mutex // serializes Shift and Stop on this deployment
 	j  *journal   // the store's journal and lock, nil without Options.Store
 
-	mu      sync.Mutex
-	d       *Deployment
-	seen    map[string]bool
-	stop    *StopOptions
-	stopCh  chan struct{}
-	approve chan struct{}
-	waiting bool // in an approval wait
+	mu        sync.Mutex
+	d         *Deployment
+	seen      map[string]bool
+	stop      *StopOptions
+	stopCh    chan struct{}
+	approve   chan struct{}
+	waiting   bool      // in an approval wait
+	bakeUntil time.Time // end of the bake the engine holds, if any
 }
 
 func (r *run) snapshot() *Deployment {
@@ -235,8 +236,10 @@ func (e *Engine) emit(ev Event) {
 func (r *run) event(kind EventKind, msg string) Event {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return Event{Kind: kind, DeploymentID: r.d.ID, Target: r.d.Target.String(), Status: r.d.Status,
+	ev := Event{Kind: kind, DeploymentID: r.d.ID, Target: r.d.Target.String(), Status: r.d.Status,
 		Step: r.d.Step, Percent: r.d.Percent, Message: msg}
+	progress(&ev, r.d, r.bakeUntil, r.e.opts.Clock.Now())
+	return ev
 }
 
 func (r *run) emit(kind EventKind, msg string) { r.e.emit(r.event(kind, msg)) }
@@ -639,6 +642,16 @@ func (e *Engine) shift(ctx context.Context, r *run, s Shifter, percent float64) 
 func (e *Engine) hold(ctx context.Context, r *run, dur time.Duration, approval bool) error {
 	clk := e.opts.Clock
 	end := clk.Now().Add(dur)
+	if !approval {
+		r.mu.Lock()
+		r.bakeUntil = end
+		r.mu.Unlock()
+		defer func() {
+			r.mu.Lock()
+			r.bakeUntil = time.Time{}
+			r.mu.Unlock()
+		}()
+	}
 	phase := PhaseBake
 	if approval {
 		phase = PhaseWatch

@@ -107,14 +107,14 @@ func wrap(op string, t deploy.Target, id string, err error) error {
 
 // AliasState is where an alias points.
 type AliasState struct {
-	Function string
-	Alias    string
+	Function string `json:"function"`
+	Alias    string `json:"alias"`
 	// Version is the primary version.
-	Version string
+	Version string `json:"version"`
 	// Weights are the additional versions' weights (nil when none).
-	Weights map[string]float64
+	Weights map[string]float64 `json:"weights,omitempty"`
 	// RevisionID is the alias's revision, for optimistic updates.
-	RevisionID string
+	RevisionID string `json:"revisionId,omitempty"`
 }
 
 // Single reports whether the alias points at one version with no weights.

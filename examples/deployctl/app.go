@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -37,6 +38,10 @@ type app struct {
 	// repair is the command that puts the target back, set by commands
 	// that change one; printed when a deployment was interrupted.
 	repair string
+	// last is the last deployment printed, for the JSON result line.
+	last *deploy.Deployment
+	// progress follows the deployments for people (text output).
+	progress *progressView
 }
 
 // usageError is bad command-line usage: exit status 2.
@@ -105,18 +110,15 @@ func (a *app) engine(drv deploy.Driver, opts deploy.Options) *deploy.Engine {
 	return deploy.New(drv, opts)
 }
 
-// printEvent writes one progress line (text) or one JSON object per event.
+// printEvent writes one progress line (text, on stderr) or, with
+// --output json, one "event" line of JSON Lines on stdout.
 func (a *app) printEvent(e deploy.Event) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
 	if a.output == "json" {
-		b, _ := json.Marshal(struct {
-			Type string `json:"type"`
-			deploy.Event
-		}{"event", e})
-		fmt.Fprintln(a.stderr, string(b))
+		a.jsonLine("event", e)
 		return
 	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
 	if e.Kind == deploy.EventPlanned {
 		return
 	}
@@ -130,20 +132,64 @@ func (a *app) printEvent(e deploy.Event) {
 	if e.Err != nil {
 		line += ": " + e.Err.Error()
 	}
-	fmt.Fprintln(a.stderr, line)
+	if a.progress == nil {
+		a.progress = newProgressView(a.stderr)
+	}
+	a.progress.printAbove(a.stderr, line)
+	if p := a.progress.update(e); p != "" {
+		fmt.Fprintf(a.stderr, "%s  %-8s %s\n", e.Time.Format("15:04:05"), "progress", p)
+	}
 }
 
-// print writes v as JSON, or text via the given function.
-func (a *app) print(v any, text func(w io.Writer)) {
+// jsonLine writes v as one line of JSON Lines on stdout, with "type"
+// first. An object's fields follow "type" at the top level; anything else
+// goes under "value".
+func (a *app) jsonLine(typ string, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		b, _ = json.Marshal(map[string]string{"error": err.Error()})
+	}
+	var line []byte
+	switch {
+	case len(b) >= 2 && b[0] == '{' && string(b) != "{}":
+		line = append([]byte(`{"type":`+strconv.Quote(typ)+`,`), b[1:]...)
+	case string(b) == "{}":
+		line = []byte(`{"type":` + strconv.Quote(typ) + `}`)
+	default:
+		line = append(append([]byte(`{"type":`+strconv.Quote(typ)+`,"value":`), b...), '}')
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	a.stdout.Write(append(line, '\n'))
+}
+
+// print writes v as a JSON Lines "plan" (for a *deploy.Plan) or "status"
+// line, or as text with the given function.
+func (a *app) print(v any, text func(w io.Writer)) {
 	if a.output == "json" {
-		enc := json.NewEncoder(a.stdout)
-		enc.SetIndent("", "  ")
-		_ = enc.Encode(v)
+		typ := "status"
+		switch d := v.(type) {
+		case *deploy.Plan:
+			typ = "plan"
+		case *deploy.Deployment:
+			a.mu.Lock()
+			a.last = d
+			a.mu.Unlock()
+		}
+		a.jsonLine(typ, v)
 		return
 	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
 	text(a.stdout)
+}
+
+// result is the last line of every command in --output json.
+type result struct {
+	Command    string             `json:"command"`
+	ExitCode   int                `json:"exitCode"`
+	Error      string             `json:"error,omitempty"`
+	Deployment *deploy.Deployment `json:"deployment,omitempty"`
 }
 
 // printPlan shows a dry run.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -117,8 +116,8 @@ func TestEC2CommandsOverTheWire(t *testing.T) {
 	}
 	code, out, stderr = runCLI(t, "--endpoint-url", url, "--output", "json", "ec2", "deploy", "--application", "app", "--group", "web",
 		"--github", "acme/web@"+strings.Repeat("ab", 20))
-	var d deploy.Deployment
-	if code != 0 || json.Unmarshal([]byte(out), &d) != nil || d.Status != deploy.StatusSucceeded {
+	d := resultDeployment(t, out)
+	if code != 0 || d.Status != deploy.StatusSucceeded {
 		t.Fatalf("deploy from GitHub: exit %d\n%s\n%s", code, out, stderr)
 	}
 	code, out, _ = ec2("status", "--application", "app", "--group", "web")
@@ -145,8 +144,8 @@ func TestEC2StopAndContinue(t *testing.T) {
 		return runCLI(t, append([]string{"--endpoint-url", url, "--output", "json", "ec2"}, args...)...)
 	}
 	code, out, stderr := ec2("deploy", "--application", "app", "--group", "bg", "--s3", "s3://b/v1.zip", "--no-wait")
-	var d deploy.Deployment
-	if code != 0 || json.Unmarshal([]byte(out), &d) != nil || d.ID == "" {
+	d := resultDeployment(t, out)
+	if code != 0 || d.ID == "" {
 		t.Fatalf("deploy --no-wait: exit %d\n%s\n%s", code, out, stderr)
 	}
 	for range 200 {
@@ -156,7 +155,7 @@ func TestEC2StopAndContinue(t *testing.T) {
 		clk.Advance(time.Millisecond)
 	}
 	code, out, stderr = ec2("continue", "--application", "app", "--group", "bg", "--deployment-id", d.ID)
-	if code != 0 || !strings.Contains(out, `"continue": "ok"`) {
+	if code != 0 || !strings.Contains(out, `"continue":"ok"`) {
 		t.Fatalf("continue: exit %d\n%s\n%s", code, out, stderr)
 	}
 	code, _, stderr = ec2("continue", "--application", "app", "--group", "bg", "--deployment-id", d.ID)
@@ -172,7 +171,7 @@ func TestEC2StopAndContinue(t *testing.T) {
 	}
 	clk.Advance(2 * time.Millisecond)
 	code, out, stderr = ec2("stop", "--application", "app", "--group", "web", "--deployment-id", aws.ToString(out2.DeploymentId))
-	if code != 0 || !strings.Contains(out, `"stop": "Succeeded"`) {
+	if code != 0 || !strings.Contains(out, `"stop":"Succeeded"`) {
 		t.Fatalf("stop: exit %d\n%s\n%s", code, out, stderr)
 	}
 }

@@ -5,6 +5,11 @@
 //
 //	deployctl [global flags] <command> [command flags]
 //
+// With --output json, stdout is JSON Lines: one object per line, each with
+// a "type" ("event", "plan", "status", "result"), camelCase field names,
+// and the command's "result" (command, exitCode, error, deployment) last;
+// human text never goes to stdout then.
+//
 // Global flags: --region, --profile, --endpoint-url, --output text|json,
 // --timeout (default 10 minutes, as ecspresso's; 0 waits without limit),
 // --store (where deployments, history and locks are kept: a directory,
@@ -29,6 +34,7 @@ import (
 	"os"
 	"os/signal"
 	"sort"
+	"strings"
 	"syscall"
 	"time"
 
@@ -151,6 +157,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			defer cancel()
 		}
 		err := c.run(ctx, a, rest[1:])
+		if a.progress != nil {
+			a.progress.finish()
+		}
 		if err != nil && !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintf(stderr, "deployctl %s: %v\n", c.name, err)
 		}
@@ -160,7 +169,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			// platform was left with (the last state is printed above).
 			fmt.Fprintf(stderr, "deployctl %s: if the target is not back on its previous revision, repair it with: %s\n", c.name, a.repair)
 		}
-		return exitCode(err)
+		code := exitCode(err)
+		if a.output == "json" {
+			r := result{Command: c.name, ExitCode: code, Deployment: a.last}
+			if len(rest) > 1 && !strings.HasPrefix(rest[1], "-") {
+				r.Command += " " + rest[1]
+			}
+			if err != nil && !errors.Is(err, flag.ErrHelp) {
+				r.Error = err.Error()
+			}
+			a.jsonLine("result", r)
+		}
+		return code
 	}
 	fmt.Fprintf(stderr, "deployctl: unknown command %q\n", rest[0])
 	usage(stderr, fs)
@@ -183,6 +203,7 @@ func runVersion(_ context.Context, a *app, args []string) error {
 	if err := parse(a.flags("version"), args); err != nil {
 		return err
 	}
-	fmt.Fprintln(a.stdout, "deployctl (switchyard)", version())
+	v := version()
+	a.print(map[string]string{"version": v}, func(w io.Writer) { fmt.Fprintln(w, "deployctl (switchyard)", v) })
 	return nil
 }

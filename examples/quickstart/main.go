@@ -100,9 +100,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 func describe(e deploy.Event, a *errorRateAlarm) string {
 	switch e.Kind {
 	case deploy.EventStatus:
-		return fmt.Sprintf("%-8s %s", "status", e.Status)
+		return fmt.Sprintf("%-8s %s", "status", e.Status) + where(e)
 	case deploy.EventShift:
-		return fmt.Sprintf("%-8s %s", "traffic", e.Message)
+		return fmt.Sprintf("%-8s %s", "traffic", e.Message) + where(e)
 	case deploy.EventGate:
 		var ge *deploy.GateError
 		if errors.As(e.Err, &ge) {
@@ -113,6 +113,19 @@ func describe(e deploy.Event, a *errorRateAlarm) string {
 		return fmt.Sprintf("%-8s %s", e.Kind, e.Message)
 	}
 	return ""
+}
+
+// where says where the deployment stands, from the event's progress
+// fields: step n of m, and the time left while it runs.
+func where(e deploy.Event) string {
+	if e.Steps == 0 {
+		return ""
+	}
+	s := fmt.Sprintf("   [step %d/%d", e.Step+1, e.Steps)
+	if !e.Status.Terminal() && e.Remaining > 0 {
+		s += ", at least " + e.Remaining.Round(time.Second).String() + " left"
+	}
+	return s + "]"
 }
 
 func clockOffset(d time.Duration) string {

@@ -321,9 +321,6 @@ func (e *Engine) Plan(ctx context.Context, req Request) (*Plan, error) {
 	if err != nil {
 		return nil, e.wrap("plan", req.Target, "", err)
 	}
-	if err := e.checkLock(ctx, req.Target); err != nil {
-		return nil, e.wrap("plan", req.Target, "", err)
-	}
 	p, err := e.drv.Prepare(ctx, req)
 	if err != nil {
 		return nil, e.wrap("prepare", req.Target, "", err)
@@ -392,6 +389,9 @@ func (e *Engine) validate(req Request) (Request, error) {
 // ErrTimeout/context errors when ctx ended first. A deployment the platform
 // rolled back is never reported as a success.
 func (e *Engine) Deploy(ctx context.Context, req Request) (*Deployment, error) {
+	if err := e.checkLock(ctx, req.Target); err != nil {
+		return nil, err
+	}
 	p, err := e.Plan(ctx, req)
 	if err != nil {
 		return nil, err

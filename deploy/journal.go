@@ -280,9 +280,14 @@ func (e *Engine) storeGood(ctx context.Context, t Target, cur *HistoryEntry) (Hi
 	return LastKnownGood(hist)
 }
 
-// checkLock refuses to plan for a target whose store lock someone else
-// holds, so the holder is named before the platform is asked anything.
+// checkLock refuses a deployment (Deploy, Rollback) to a target whose
+// store lock someone else holds, so the holder is named before the
+// platform is asked anything (a platform's own refusal would not name
+// it). A dry run (Plan) needs no lock and is not refused.
 func (e *Engine) checkLock(ctx context.Context, t Target) error {
+	if t.Platform == "" {
+		t.Platform = e.platform()
+	}
 	if e.opts.Store == nil || journalFrom(ctx, t) != nil {
 		return nil
 	}
@@ -291,5 +296,5 @@ func (e *Engine) checkLock(ctx context.Context, t Target) error {
 		// A store that cannot answer is asked again by Execute's Lock.
 		return nil
 	}
-	return &LockedError{Holder: *h}
+	return e.wrap("lock", t, "", &LockedError{Holder: *h})
 }

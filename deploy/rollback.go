@@ -44,6 +44,9 @@ func (e *Engine) Rollback(ctx context.Context, req RollbackRequest) (*Deployment
 	if req.Target.Platform == "" {
 		req.Target.Platform = e.platform()
 	}
+	if err := e.checkLock(ctx, req.Target); err != nil {
+		return nil, err
+	}
 	p, err := e.PlanRollback(ctx, req)
 	if err != nil {
 		return nil, err

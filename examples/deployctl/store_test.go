@@ -126,6 +126,12 @@ func TestStoreCreateDynamoDBOnMoto(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "no history") {
 		t.Errorf("history on the new table: exit %d\n%s\n%s", code, out, stderr)
 	}
+	for _, args := range [][]string{{"history", "lambda:app:live"}, {"resume"}, {"store", "create", "dynamodb://deployctl-state"}} {
+		code, out, stderr := runCLI(t, append([]string{"--endpoint-url", srv.URL, "--store", "dynamodb://deployctl-state", "--output", "json"}, args...)...)
+		if code != 0 || !strings.Contains(out, `"type":"result"`) {
+			t.Errorf("%v --output json: exit %d\n%s\n%s", args, code, out, stderr)
+		}
+	}
 }
 
 func TestStoreFlags(t *testing.T) {

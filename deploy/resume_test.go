@@ -166,12 +166,25 @@ func (d *killDriver) Live(ctx context.Context, t deploy.Target) (*deploy.Deploym
 // end Succeeded or RolledBack (or closed, when nothing had started), with
 // the platform serving one revision and the lock free.
 func TestResumeAfterKillAtEveryStep(t *testing.T) {
+	testResumeAfterKill(t, deploy.ModeEngine, 7, 3)
+}
+
+// TestResumeAfterKillPlatformMode: the same for a deployment the platform
+// drives (the fake follows the strategy by itself): resumed runs are
+// followed to their end.
+func TestResumeAfterKillPlatformMode(t *testing.T) {
+	testResumeAfterKill(t, deploy.ModePlatform, 3, 1)
+}
+
+// testResumeAfterKill kills after each of the appends journal writes and
+// each of the mutations platform calls a canary makes, and one past each.
+func testResumeAfterKill(t *testing.T, mode deploy.Mode, appends, mutations int) {
 	type kase struct{ atAppend, atMutation int }
 	var cases []kase
-	for i := 1; i <= 8; i++ {
+	for i := 1; i <= appends+1; i++ {
 		cases = append(cases, kase{atAppend: i})
 	}
-	for i := 1; i <= 4; i++ {
+	for i := 1; i <= mutations+1; i++ {
 		cases = append(cases, kase{atMutation: i})
 	}
 	survived := 0
@@ -182,7 +195,7 @@ func TestResumeAfterKillAtEveryStep(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			clock := deploytest.NewAutoClock(time.Time{})
-			fake := deploytest.NewDriver(deploytest.DriverOptions{Clock: clock})
+			fake := deploytest.NewDriver(deploytest.DriverOptions{Clock: clock, Mode: mode})
 			target := fake.AddTarget("web", deploy.Revision{ID: "v1"})
 			store := deploytest.NewStore()
 			ctx, cancel := context.WithCancel(context.Background())

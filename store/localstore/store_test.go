@@ -171,3 +171,56 @@ func TestProcessesRace(t *testing.T) {
 		t.Errorf("%d of %d processes took the lock; want exactly one", won, n)
 	}
 }
+
+// TestResumeTakesOverDeadProcessAtOnce: a run whose process died on this
+// host is resumed at once, without waiting for its lease to expire.
+func TestResumeTakesOverDeadProcessAtOnce(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, t.TempDir())
+	clock := deploytest.NewAutoClock(time.Time{})
+	fake := deploytest.NewDriver(deploytest.DriverOptions{Clock: clock})
+	target := fake.AddTarget("web", deploy.Revision{ID: "v1"})
+	p, err := deploy.New(fake, deploy.Options{Clock: clock}).Plan(ctx, deploy.Request{Target: target,
+		Revision: deploy.Revision{ID: "v2"}, Strategy: deploy.Canary(10, time.Minute)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := fake.Start(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fake.Shift(ctx, d, 10); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	host, _ := os.Hostname()
+	now := clock.Now()
+	if _, err := s.Lock(ctx, deploy.Lease{Target: target.String(), Token: "dead", Host: host, PID: cmd.Process.Pid,
+		Run: "r", Since: now, Expires: now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	to := p.To
+	for i, en := range []deploy.JournalEntry{
+		{Kind: deploy.JournalPlan, From: p.From, To: &to, Mode: p.Mode, Strategy: &p.Request.Strategy},
+		{Kind: deploy.JournalStarted, DeploymentID: d.ID, To: &d.To},
+		{Kind: deploy.JournalShifted, DeploymentID: d.ID, Percent: 10},
+	} {
+		en.Run, en.Seq, en.At, en.Target = "r", i+1, now, target
+		if err := s.Append(ctx, en); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := deploy.New(fake, deploy.Options{Clock: clock, Store: s}).Resume(ctx, deploy.ResumeOptions{})
+	if err != nil || len(res) != 1 || res[0].Deployment == nil || res[0].Deployment.Status != deploy.StatusRolledBack {
+		t.Fatalf("resume = %+v, %v; want the canary rolled back at once", res, err)
+	}
+	if sv := fake.Serving("web"); len(sv) != 1 || sv["v1"] != 100 {
+		t.Errorf("serving %v; want v1 alone", sv)
+	}
+	if h, _ := s.Holder(ctx, target.String()); h != nil {
+		t.Errorf("lock after resume: %+v", h)
+	}
+}

@@ -299,3 +299,38 @@ func TestStoreLockAcrossEngines(t *testing.T) {
 		t.Errorf("store history %+v; want v2 then v1", hist)
 	}
 }
+
+
+type shiftOnly struct {
+	deploy.Driver
+	deploy.Shifter
+	deploy.Stopper
+}
+
+// TestRollbackUsesStoreLastKnownGood: another engine (another process,
+// another machine) rolls back to the last known good revision the store
+// recorded, with no revision named and no history on the driver.
+func TestRollbackUsesStoreLastKnownGood(t *testing.T) {
+	clock := deploytest.NewAutoClock(time.Time{})
+	fake := deploytest.NewDriver(deploytest.DriverOptions{Clock: clock})
+	target := fake.AddTarget("web", deploy.Revision{ID: "v1"})
+	store := deploytest.NewStore()
+	ctx := context.Background()
+	e1 := deploy.New(fake, deploy.Options{Clock: clock, Store: store})
+	for _, v := range []string{"v2", "v3"} {
+		if _, err := e1.Deploy(ctx, deploy.Request{Target: target, Revision: deploy.Revision{ID: v}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e2 := deploy.New(shiftOnly{fake, fake, fake}, deploy.Options{Clock: clock, Store: store})
+	if _, ok := e2.Driver().(deploy.Historian); ok {
+		t.Fatal("the second engine's driver must keep no history")
+	}
+	d, err := e2.Rollback(ctx, deploy.RollbackRequest{Target: target})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.To.ID != "v2" || fake.Current("web").ID != "v2" {
+		t.Errorf("rolled back to %s (serving %v); want v2, the last known good before v3", d.To.ID, fake.Serving("web"))
+	}
+}

@@ -31,6 +31,10 @@ func storeFlags(fs *flag.FlagSet, a *app) {
 	fs.DurationVar(&a.lockLease, "lock-lease", time.Minute, "how long a target's lock holds without renewal; a dead run's lock is free once it expires")
 }
 
+// minLockLease leaves room for the engine's longest wait between renewals
+// (its 30s poll and gate intervals) and the calls around it.
+const minLockLease = 45 * time.Second
+
 // needsStore reports whether command deploys, rolls back or reads state.
 func needsStore(command string) bool {
 	switch command {
@@ -82,8 +86,8 @@ func (a *app) storeLocation() (dir, table string, err error) {
 
 // openStore opens the store --store names into a.store.
 func (a *app) openStore(ctx context.Context) (func(), error) {
-	if a.lockLease <= 0 {
-		return nil, usagef("--lock-lease must be positive")
+	if a.lockLease < minLockLease {
+		return nil, usagef("--lock-lease must be at least %s: the engine renews the lease when it wakes, at least every 30s", minLockLease)
 	}
 	dir, table, err := a.storeLocation()
 	if err != nil {

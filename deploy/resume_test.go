@@ -300,7 +300,6 @@ func TestStoreLockAcrossEngines(t *testing.T) {
 	}
 }
 
-
 type shiftOnly struct {
 	deploy.Driver
 	deploy.Shifter

@@ -11,12 +11,21 @@ import (
 	"github.com/switchyard/switchyard/internal/motoserver"
 )
 
-// BenchmarkDeployDynamoDBStore runs b.N canaries (10%, bake 5m, 100%) of
-// the fake driver with the DynamoDB store on moto_server (loopback; a real
+// BenchmarkDeployDynamoDBStore runs b.N deployments (a canary of 10%, a
+// 5 minute bake and 100%; all at once) of the fake driver with the DynamoDB store on moto_server (loopback; a real
 // table adds a network round trip per call), and reports the store calls
 // per deployment.
 func BenchmarkDeployDynamoDBStore(b *testing.B) {
 	srv := motoserver.Start(b)
+	for _, s := range []struct {
+		name string
+		s    deploy.Strategy
+	}{{"canary-10-5m", deploy.Canary(10, 5*time.Minute)}, {"all-at-once", deploy.AllAtOnce()}} {
+		b.Run(s.name, func(b *testing.B) { benchDynamo(b, srv, s.s) })
+	}
+}
+
+func benchDynamo(b *testing.B, srv *motoserver.Server, strategy deploy.Strategy) {
 	st, _, _ := newTable(b, srv)
 	clock := deploytest.NewAutoClock(time.Time{})
 	fake := deploytest.NewDriver(deploytest.DriverOptions{Clock: clock})
@@ -30,7 +39,7 @@ func BenchmarkDeployDynamoDBStore(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if _, err := eng.Deploy(ctx, deploy.Request{Target: targets[i], Revision: deploy.Revision{ID: "v2"},
-			Strategy: deploy.Canary(10, 5*time.Minute)}); err != nil {
+			Strategy: strategy}); err != nil {
 			b.Fatal(err)
 		}
 	}

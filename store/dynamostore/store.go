@@ -11,7 +11,7 @@
 //	PK               SK             item
 //	lock#T           lock           the lease on target T: token, owner, host, pid, run, since, expires
 //	run#R            seq#0000000001 journal entry 1 of run R (entry: JSON), ttl
-//	open             R              present while run R is unfinished (target)
+//	open             R              present while run R is unfinished (target), ttl
 //	hist#T           dep#D          target T's history entry for deployment D (entry: JSON)
 //	hist#T           at#N           a history entry with no deployment, N its time in nanoseconds
 //
@@ -19,8 +19,10 @@
 // the same token, or expired (its "expires" is not after the new lease's
 // since); renewals and releases are conditional on the token. A journal
 // entry is put only when its sequence number is not taken, so two writers
-// cannot interleave a journal. Journal entries carry a "ttl" Options.Retention
-// after they were written, so DynamoDB deletes old journals by itself.
+// cannot interleave a journal. Journal entries (and the marker of an
+// unfinished run) carry a "ttl" Options.Retention after they were written,
+// so DynamoDB deletes old journals by itself. Locks and history have no
+// ttl: a lock is released or taken over, history is what rollbacks read.
 //
 // A lock is taken over only after its lease expired: a DynamoDB store
 // cannot tell whether a holder on another machine still runs.
@@ -256,6 +258,8 @@ func (s *Store) Append(ctx context.Context, e deploy.JournalEntry) error {
 	if e.Seq == 1 {
 		item := openKey(e.Run)
 		item["target"] = str(e.Target.String())
+		// Expires with the journal it points at.
+		item["ttl"] = num(e.At.Add(s.opts.Retention).Unix())
 		if _, err := s.api.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: item}); err != nil {
 			return s.wrap("append", err)
 		}

@@ -10,10 +10,10 @@ import (
 	"github.com/switchyard/switchyard/deploy/deploytest"
 )
 
-// benchDeploys runs b.N canaries (10%, bake 5m, 100%) of the fake driver,
+// benchDeploys runs b.N deployments of the fake driver with strategy,
 // each to its own target, on an engine with store (nil for none), and
 // reports the store calls per deployment.
-func benchDeploys(b *testing.B, store deploy.Store) {
+func benchDeploys(b *testing.B, store deploy.Store, strategy deploy.Strategy) {
 	clock := deploytest.NewAutoClock(time.Time{})
 	fake := deploytest.NewDriver(deploytest.DriverOptions{Clock: clock})
 	var cs *deploytest.CountingStore
@@ -31,7 +31,7 @@ func benchDeploys(b *testing.B, store deploy.Store) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if _, err := eng.Deploy(ctx, deploy.Request{Target: targets[i], Revision: deploy.Revision{ID: "v2"},
-			Strategy: deploy.Canary(10, 5*time.Minute)}); err != nil {
+			Strategy: strategy}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -44,8 +44,24 @@ func benchDeploys(b *testing.B, store deploy.Store) {
 	}
 }
 
-// BenchmarkDeployNoStore is the baseline: a canary with no store.
-func BenchmarkDeployNoStore(b *testing.B) { benchDeploys(b, nil) }
+var strategies = []struct {
+	name string
+	s    deploy.Strategy
+}{
+	{"canary-10-5m", deploy.Canary(10, 5*time.Minute)},
+	{"all-at-once", deploy.AllAtOnce()},
+}
 
-// BenchmarkDeployLocalStore is the same canary with the local store.
-func BenchmarkDeployLocalStore(b *testing.B) { benchDeploys(b, open(b, b.TempDir())) }
+// BenchmarkDeployNoStore is the baseline: deployments with no store.
+func BenchmarkDeployNoStore(b *testing.B) {
+	for _, st := range strategies {
+		b.Run(st.name, func(b *testing.B) { benchDeploys(b, nil, st.s) })
+	}
+}
+
+// BenchmarkDeployLocalStore is the same with the local store.
+func BenchmarkDeployLocalStore(b *testing.B) {
+	for _, st := range strategies {
+		b.Run(st.name, func(b *testing.B) { benchDeploys(b, open(b, b.TempDir()), st.s) })
+	}
+}

@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/switchyard/switchyard/deploy"
 	"github.com/switchyard/switchyard/deploy/deploytest"
@@ -64,5 +67,31 @@ func TestCreateTableIdempotent(t *testing.T) {
 	}
 	if err := dynamostore.CreateTable(context.Background(), client, other, dynamostore.CreateTableOptions{}); !errors.Is(err, deploy.ErrInvalidRequest) {
 		t.Errorf("CreateTable on a table with another key schema = %v; want ErrInvalidRequest", err)
+	}
+}
+
+// TestJournalEntriesExpire: journal entries carry a ttl Retention after
+// they were written, which DynamoDB's Time to Live deletes.
+func TestJournalEntriesExpire(t *testing.T) {
+	srv := motoserver.Start(t)
+	_, client, table := newTable(t, srv)
+	s := dynamostore.New(client, table, dynamostore.Options{Retention: 48 * time.Hour})
+	at := deploytest.Epoch()
+	ctx := context.Background()
+	if err := s.Append(ctx, deploy.JournalEntry{Run: "r", Seq: 1, Kind: deploy.JournalPlan, At: at}); err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []map[string]types.AttributeValue{
+		{"PK": &types.AttributeValueMemberS{Value: "run#r"}, "SK": &types.AttributeValueMemberS{Value: "seq#0000000001"}},
+		{"PK": &types.AttributeValueMemberS{Value: "open"}, "SK": &types.AttributeValueMemberS{Value: "r"}},
+	} {
+		out, err := client.GetItem(ctx, &dynamodb.GetItemInput{TableName: &table, Key: key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ttl, ok := out.Item["ttl"].(*types.AttributeValueMemberN)
+		if want := strconv.FormatInt(at.Add(48*time.Hour).Unix(), 10); !ok || ttl.Value != want {
+			t.Errorf("item %v: ttl %v; want %s", key["PK"], out.Item["ttl"], want)
+		}
 	}
 }

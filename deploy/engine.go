@@ -82,7 +82,10 @@ type Options struct {
 	// LockLease is how long a store lock holds without renewal. The engine
 	// renews it whenever it wakes (each poll, gate check and step) once a
 	// third of it has passed, so it must be longer than Poll.MaxDelay and
-	// GateInterval; a lock whose holder died is free once it expires.
+	// GateInterval; a lock whose holder died is free once it expires. A
+	// run that finds its lease taken by someone else (it expired, and
+	// another engine took the lock) ends with an error wrapping
+	// ErrLockLost, and its OnFailure rollback policy applies.
 	// Default 1 minute.
 	LockLease time.Duration
 	// Owner names the holder of the engine's store locks for people ("alice",

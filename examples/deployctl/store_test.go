@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,6 +13,11 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awslambda "github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+
+	"github.com/switchyard/switchyard/deploy"
+	"github.com/switchyard/switchyard/lambda"
+	"github.com/switchyard/switchyard/store/localstore"
 )
 
 // TestMain keeps every test's deployctl state out of the user's own state
@@ -149,5 +155,65 @@ func TestStoreFlags(t *testing.T) {
 		if code != 2 || !strings.Contains(stderr, tc.want) {
 			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", tc.args, code, stderr, tc.want)
 		}
+	}
+}
+
+// TestResumeCommandOnMoto: a deployctl run killed with 10% of the alias on
+// version 2 left its journal and lock in the local store; deployctl resume
+// puts the alias back on version 1 alone and frees the lock.
+func TestResumeCommandOnMoto(t *testing.T) {
+	srv, lc, _, _ := lambdaOnMoto(t)
+	ctx := context.Background()
+	if _, err := lc.UpdateFunctionCode(ctx, &awslambda.UpdateFunctionCodeInput{FunctionName: aws.String("app"),
+		ZipFile: lambdaZip(t, "return 2"), Publish: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lc.UpdateAlias(ctx, &awslambda.UpdateAliasInput{FunctionName: aws.String("app"), Name: aws.String("live"),
+		FunctionVersion: aws.String("1"), RoutingConfig: &types.AliasRoutingConfiguration{AdditionalVersionWeights: map[string]float64{"2": 0.1}}}); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	st, err := localstore.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	dead := exec.Command(os.Args[0], "-test.run=^$")
+	if err := dead.Run(); err != nil {
+		t.Fatal(err)
+	}
+	host, _ := os.Hostname()
+	target := lambda.Target("app", "live")
+	now := time.Now()
+	if _, err := st.Lock(ctx, deploy.Lease{Target: target.String(), Token: "dead", Owner: "ci", Host: host, PID: dead.Process.Pid,
+		Run: "killed", Since: now, Expires: now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	from, to := deploy.Revision{ID: "1"}, deploy.Revision{ID: "2"}
+	strategy := deploy.Canary(10, time.Hour)
+	for i, en := range []deploy.JournalEntry{
+		{Kind: deploy.JournalPlan, From: &from, To: &to, Mode: deploy.ModeEngine, Strategy: &strategy},
+		{Kind: deploy.JournalStarted, DeploymentID: "lambda-app-live-killed", To: &to},
+		{Kind: deploy.JournalShift, DeploymentID: "lambda-app-live-killed", Percent: 10},
+		{Kind: deploy.JournalShifted, DeploymentID: "lambda-app-live-killed", Percent: 10},
+	} {
+		en.Run, en.Seq, en.At, en.Target = "killed", i+1, now, target
+		if err := st.Append(ctx, en); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, out, stderr := runCLI(t, "--endpoint-url", srv.URL, "--store", dir, "resume")
+	if code != 0 || !strings.Contains(out, "killed lambda:app:live: rolled back") {
+		t.Fatalf("resume: exit %d\n%s\n%s", code, out, stderr)
+	}
+	a, err := lc.GetAlias(ctx, &awslambda.GetAliasInput{FunctionName: aws.String("app"), Name: aws.String("live")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(a.FunctionVersion) != "1" || (a.RoutingConfig != nil && len(a.RoutingConfig.AdditionalVersionWeights) > 0) {
+		t.Errorf("alias after resume: version %s %v; want version 1 alone", aws.ToString(a.FunctionVersion), a.RoutingConfig)
+	}
+	if h, _ := st.Holder(ctx, target.String()); h != nil {
+		t.Errorf("lock after resume: %+v", h)
 	}
 }

@@ -167,6 +167,17 @@ func (e *Engine) resumeRun(ctx context.Context, runID string, ents []JournalEntr
 		res.Action, res.Err = "skipped", e.wrap("resume", t, "", err)
 		return res
 	}
+	// Another engine may have resumed the run between our read and our
+	// lock: read it again under the lock.
+	if ents, err = e.opts.Store.Journal(ctx, runID); err != nil || len(ents) == 0 || ents[len(ents)-1].Kind == JournalEnd {
+		j.release(ctx)
+		res.Action = "skipped"
+		if err != nil {
+			res.Err = e.wrap("resume", t, "", err)
+		}
+		return res
+	}
+	j.seq = ents[len(ents)-1].Seq
 	ctx = j.with(ctx)
 	sts := stages(ents)
 	if len(sts) == 0 {

@@ -333,3 +333,48 @@ func TestRollbackUsesStoreLastKnownGood(t *testing.T) {
 		t.Errorf("rolled back to %s (serving %v); want v2, the last known good before v3", d.To.ID, fake.Serving("web"))
 	}
 }
+
+// TestConcurrentResumes: two engines resume the same dead run at once;
+// exactly one acts on it.
+func TestConcurrentResumes(t *testing.T) {
+	for round := range 20 {
+		clock := deploytest.NewAutoClock(time.Time{})
+		fake := deploytest.NewDriver(deploytest.DriverOptions{Clock: clock})
+		target := fake.AddTarget("web", deploy.Revision{ID: "v1"})
+		store := deploytest.NewStore()
+		ctx, cancel := context.WithCancel(context.Background())
+		cleanup, cut := context.WithCancel(context.Background())
+		k := &killer{atAppend: 4, cancel: func() { cut(); cancel() }} // after "shifted 10"
+		e1 := deploy.New(&killDriver{Driver: fake, k: k}, deploy.Options{Clock: clock, Store: &killStore{Store: store, k: k}})
+		_, _ = e1.Deploy(deploy.WithCleanupContext(ctx, cleanup), deploy.Request{Target: target, Revision: deploy.Revision{ID: "v2"},
+			Strategy: deploy.Canary(10, 5*time.Minute)})
+		cancel()
+		cut()
+		clock.Advance(2 * time.Minute)
+		var wg sync.WaitGroup
+		results := make([][]deploy.Resumed, 2)
+		for i := range 2 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				e := deploy.New(fake, deploy.Options{Clock: clock, Store: store})
+				results[i], _ = e.Resume(context.Background(), deploy.ResumeOptions{})
+			}()
+		}
+		wg.Wait()
+		acted := 0
+		for _, rs := range results {
+			for _, r := range rs {
+				if r.Action != "skipped" {
+					acted++
+				}
+			}
+		}
+		if acted != 1 {
+			t.Fatalf("round %d: %d resumes acted on the run (%+v); want exactly one", round, acted, results)
+		}
+		if s := fake.Serving("web"); len(s) != 1 || s["v1"] != 100 {
+			t.Fatalf("round %d: serving %v", round, s)
+		}
+	}
+}

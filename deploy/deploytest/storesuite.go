@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -30,7 +32,7 @@ type StoreHarness struct {
 type storeClause struct {
 	name string
 	rule string
-	fn   func(ctx context.Context, t *testing.T, h *StoreHarness)
+	fn   func(ctx context.Context, t *storeChecker, h *StoreHarness)
 }
 
 // RunStore runs the store conformance suite: one subtest per clause of the
@@ -43,43 +45,61 @@ func RunStore(t *testing.T, newHarness func(t *testing.T) *StoreHarness) {
 	t.Helper()
 	for _, cl := range storeClauses {
 		t.Run(cl.name, func(t *testing.T) {
-			h := newHarness(t)
-			if h.Racers <= 0 {
-				h.Racers = 8
-			}
-			if h.Timeout <= 0 {
-				h.Timeout = 20 * time.Second
-			}
-			if h.Other == nil {
-				h.Other = func(*testing.T) deploy.Store { return h.Store }
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), h.Timeout)
-			defer cancel()
-			done := make(chan struct{})
-			st := &ruleT{T: t, rule: cl.rule}
-			go func() {
-				defer close(done)
-				cl.fn(ctx, t, h)
-			}()
-			select {
-			case <-done:
-			case <-time.After(h.Timeout + time.Second):
-				st.Fatalf("still running after %s", h.Timeout)
-			}
-			if t.Failed() {
-				t.Logf("contract: %s", cl.rule)
+			if failures := runStoreClause(t, cl, newHarness); len(failures) > 0 {
+				t.Errorf("%s\ncontract: %s", strings.Join(failures, "\n"), cl.rule)
 			}
 		})
 	}
 }
 
-type ruleT struct {
-	*testing.T
-	rule string
+// storeChecker is what a store clause reports to; it stands in for
+// *testing.T so the clause runs in its own goroutine, bounded in real time.
+type storeChecker struct {
+	t        *testing.T
+	mu       sync.Mutex
+	failures []string
 }
 
-func (r *ruleT) Fatalf(format string, args ...any) {
-	r.T.Fatalf(format+"\ncontract: %s", append(args, r.rule)...)
+func (c *storeChecker) Errorf(format string, args ...any) {
+	c.mu.Lock()
+	c.failures = append(c.failures, fmt.Sprintf(format, args...))
+	c.mu.Unlock()
+}
+
+// Fatalf reports and ends the clause's goroutine.
+func (c *storeChecker) Fatalf(format string, args ...any) {
+	c.Errorf(format, args...)
+	runtime.Goexit()
+}
+
+// runStoreClause runs one clause on a fresh harness and returns its failures.
+func runStoreClause(t *testing.T, cl storeClause, newHarness func(t *testing.T) *StoreHarness) []string {
+	h := newHarness(t)
+	if h.Racers <= 0 {
+		h.Racers = 8
+	}
+	if h.Timeout <= 0 {
+		h.Timeout = 20 * time.Second
+	}
+	if h.Other == nil {
+		h.Other = func(*testing.T) deploy.Store { return h.Store }
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), h.Timeout)
+	defer cancel()
+	c := &storeChecker{t: t}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		cl.fn(ctx, c, h)
+	}()
+	select {
+	case <-done:
+	case <-time.After(h.Timeout + time.Second):
+		c.Errorf("still running after %s", h.Timeout)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]string(nil), c.failures...)
 }
 
 // StoreClauses returns the names of RunStore's clauses, in order.
@@ -100,7 +120,7 @@ func lease(target, token string, since time.Time, d time.Duration) deploy.Lease 
 
 var storeClauses = []storeClause{
 	{"LockFree", "Lock must succeed when nobody holds the lock; Holder returns the lease, or nil when the lock is free.",
-		func(ctx context.Context, t *testing.T, h *StoreHarness) {
+		func(ctx context.Context, t *storeChecker, h *StoreHarness) {
 			s := h.Store
 			if hl, err := s.Holder(ctx, "fake:web"); err != nil || hl != nil {
 				t.Errorf("Holder of a free lock = %v, %v; want nil, nil", hl, err)
@@ -112,17 +132,17 @@ var storeClauses = []storeClause{
 			if l.Token != "a" || l.Owner != "owner-a" || l.Host != "host-a" || l.PID != 4242 || !l.Expires.Equal(storeT0.Add(time.Minute)) {
 				t.Errorf("Lock returned %+v", l)
 			}
-			hl, err := h.Other(t).Holder(ctx, "fake:web")
+			hl, err := h.Other(t.t).Holder(ctx, "fake:web")
 			if err != nil || hl == nil || hl.Token != "a" || hl.Run != "run-a" || !hl.Since.Equal(storeT0) {
 				t.Errorf("Holder after Lock = %+v, %v; want the lease of token a", hl, err)
 			}
 		}},
 	{"LockHeld", "Otherwise it must fail with a *LockedError naming the holder, which wraps ErrLocked.",
-		func(ctx context.Context, t *testing.T, h *StoreHarness) {
+		func(ctx context.Context, t *storeChecker, h *StoreHarness) {
 			if _, err := h.Store.Lock(ctx, lease("fake:web", "a", storeT0, time.Minute)); err != nil {
-				t.Fatal(err)
+				t.Fatalf("%v", err)
 			}
-			_, err := h.Other(t).Lock(ctx, lease("fake:web", "b", storeT0.Add(30*time.Second), time.Minute))
+			_, err := h.Other(t.t).Lock(ctx, lease("fake:web", "b", storeT0.Add(30*time.Second), time.Minute))
 			var le *deploy.LockedError
 			if !errors.Is(err, deploy.ErrLocked) || !errors.As(err, &le) {
 				t.Fatalf("second Lock = %v; want a *LockedError wrapping ErrLocked", err)
@@ -131,14 +151,14 @@ var storeClauses = []storeClause{
 				t.Errorf("LockedError names %+v; want the holder a since %s", le.Holder, storeT0)
 			}
 			// Another target is another lock.
-			if _, err := h.Other(t).Lock(ctx, lease("fake:api", "b", storeT0, time.Minute)); err != nil {
+			if _, err := h.Other(t.t).Lock(ctx, lease("fake:api", "b", storeT0, time.Minute)); err != nil {
 				t.Errorf("Lock of another target: %v", err)
 			}
 		}},
 	{"LockSameToken", "It must succeed when the holder is l itself (same Token: the lease is extended).",
-		func(ctx context.Context, t *testing.T, h *StoreHarness) {
+		func(ctx context.Context, t *storeChecker, h *StoreHarness) {
 			if _, err := h.Store.Lock(ctx, lease("fake:web", "a", storeT0, time.Minute)); err != nil {
-				t.Fatal(err)
+				t.Fatalf("%v", err)
 			}
 			l, err := h.Store.Lock(ctx, lease("fake:web", "a", storeT0.Add(30*time.Second), time.Minute))
 			if err != nil {
@@ -149,14 +169,14 @@ var storeClauses = []storeClause{
 			}
 		}},
 	{"LockExpired", "It must succeed when the holder's lease has expired (Expires is not after l.Since).",
-		func(ctx context.Context, t *testing.T, h *StoreHarness) {
+		func(ctx context.Context, t *storeChecker, h *StoreHarness) {
 			if _, err := h.Store.Lock(ctx, lease("fake:web", "a", storeT0, time.Minute)); err != nil {
-				t.Fatal(err)
+				t.Fatalf("%v", err)
 			}
-			if _, err := h.Other(t).Lock(ctx, lease("fake:web", "b", storeT0.Add(59*time.Second), time.Minute)); !errors.Is(err, deploy.ErrLocked) {
+			if _, err := h.Other(t.t).Lock(ctx, lease("fake:web", "b", storeT0.Add(59*time.Second), time.Minute)); !errors.Is(err, deploy.ErrLocked) {
 				t.Fatalf("Lock before the lease expired = %v; want ErrLocked", err)
 			}
-			l, err := h.Other(t).Lock(ctx, lease("fake:web", "b", storeT0.Add(time.Minute), time.Minute))
+			l, err := h.Other(t.t).Lock(ctx, lease("fake:web", "b", storeT0.Add(time.Minute), time.Minute))
 			if err != nil {
 				t.Fatalf("Lock once the lease expired: %v", err)
 			}
@@ -172,21 +192,21 @@ var storeClauses = []storeClause{
 			}
 		}},
 	{"Renew", "Renew extends a lease this caller holds to l.Expires; when the lock is not held with l.Token it must fail with an error wrapping ErrLockLost and change nothing.",
-		func(ctx context.Context, t *testing.T, h *StoreHarness) {
+		func(ctx context.Context, t *storeChecker, h *StoreHarness) {
 			if _, err := h.Store.Lock(ctx, lease("fake:web", "a", storeT0, time.Minute)); err != nil {
-				t.Fatal(err)
+				t.Fatalf("%v", err)
 			}
 			l, err := h.Store.Renew(ctx, lease("fake:web", "a", storeT0, 5*time.Minute))
 			if err != nil || !l.Expires.Equal(storeT0.Add(5*time.Minute)) {
 				t.Fatalf("Renew = %+v, %v; want the lease until %s", l, err, storeT0.Add(5*time.Minute))
 			}
-			if _, err := h.Other(t).Lock(ctx, lease("fake:web", "b", storeT0.Add(2*time.Minute), time.Minute)); !errors.Is(err, deploy.ErrLocked) {
+			if _, err := h.Other(t.t).Lock(ctx, lease("fake:web", "b", storeT0.Add(2*time.Minute), time.Minute)); !errors.Is(err, deploy.ErrLocked) {
 				t.Errorf("Lock within the renewed lease = %v; want ErrLocked", err)
 			}
-			if _, err := h.Other(t).Renew(ctx, lease("fake:web", "b", storeT0, time.Hour)); !errors.Is(err, deploy.ErrLockLost) {
+			if _, err := h.Other(t.t).Renew(ctx, lease("fake:web", "b", storeT0, time.Hour)); !errors.Is(err, deploy.ErrLockLost) {
 				t.Errorf("Renew with another token = %v; want ErrLockLost", err)
 			}
-			if _, err := h.Other(t).Renew(ctx, lease("fake:free", "b", storeT0, time.Hour)); !errors.Is(err, deploy.ErrLockLost) {
+			if _, err := h.Other(t.t).Renew(ctx, lease("fake:free", "b", storeT0, time.Hour)); !errors.Is(err, deploy.ErrLockLost) {
 				t.Errorf("Renew of a free lock = %v; want ErrLockLost", err)
 			}
 			if hl, _ := h.Store.Holder(ctx, "fake:free"); hl != nil {
@@ -198,11 +218,11 @@ var storeClauses = []storeClause{
 			}
 		}},
 	{"Unlock", "Unlock releases the lock when it is held with l.Token. Releasing a lock that is free or held by another token must change nothing and return nil.",
-		func(ctx context.Context, t *testing.T, h *StoreHarness) {
+		func(ctx context.Context, t *storeChecker, h *StoreHarness) {
 			if _, err := h.Store.Lock(ctx, lease("fake:web", "a", storeT0, time.Minute)); err != nil {
-				t.Fatal(err)
+				t.Fatalf("%v", err)
 			}
-			if err := h.Other(t).Unlock(ctx, lease("fake:web", "b", storeT0, time.Minute)); err != nil {
+			if err := h.Other(t.t).Unlock(ctx, lease("fake:web", "b", storeT0, time.Minute)); err != nil {
 				t.Errorf("Unlock with another token: %v", err)
 			}
 			if hl, _ := h.Store.Holder(ctx, "fake:web"); hl == nil || hl.Token != "a" {
@@ -217,18 +237,18 @@ var storeClauses = []storeClause{
 			if err := h.Store.Unlock(ctx, lease("fake:web", "a", storeT0, time.Minute)); err != nil {
 				t.Errorf("Unlock of a free lock: %v", err)
 			}
-			if _, err := h.Other(t).Lock(ctx, lease("fake:web", "b", storeT0, time.Minute)); err != nil {
+			if _, err := h.Other(t.t).Lock(ctx, lease("fake:web", "b", storeT0, time.Minute)); err != nil {
 				t.Errorf("Lock after Unlock: %v", err)
 			}
 		}},
 	{"LockRace", "Of several callers racing for one free lock, exactly one must win.",
-		func(ctx context.Context, t *testing.T, h *StoreHarness) {
+		func(ctx context.Context, t *storeChecker, h *StoreHarness) {
 			for round := range 3 {
 				target := fmt.Sprintf("fake:race-%d", round)
 				// An expired lease at first in round 1: the takeover is raced too.
 				if round == 1 {
 					if _, err := h.Store.Lock(ctx, lease(target, "old", storeT0.Add(-time.Hour), time.Minute)); err != nil {
-						t.Fatal(err)
+						t.Fatalf("%v", err)
 					}
 				}
 				var wg sync.WaitGroup
@@ -237,7 +257,7 @@ var storeClauses = []storeClause{
 				for i := range h.Racers {
 					s := h.Store
 					if i%2 == 1 {
-						s = h.Other(t)
+						s = h.Other(t.t)
 					}
 					wg.Add(1)
 					go func() {
@@ -264,7 +284,7 @@ var storeClauses = []storeClause{
 			}
 		}},
 	{"Journal", "Append adds e to the journal of run e.Run; Journal returns the entries of run in Seq order; an unknown run gives an error wrapping ErrNotFound.",
-		func(ctx context.Context, t *testing.T, h *StoreHarness) {
+		func(ctx context.Context, t *storeChecker, h *StoreHarness) {
 			from := deploy.Revision{ID: "v1", Label: "one"}
 			st := deploy.Canary(10, 5*time.Minute)
 			entries := []deploy.JournalEntry{
@@ -278,7 +298,7 @@ var storeClauses = []storeClause{
 					t.Fatalf("Append %d: %v", e.Seq, err)
 				}
 			}
-			got, err := h.Other(t).Journal(ctx, "r1")
+			got, err := h.Other(t.t).Journal(ctx, "r1")
 			if err != nil || len(got) != len(entries) {
 				t.Fatalf("Journal = %d entries, %v; want %d", len(got), err, len(entries))
 			}
@@ -297,11 +317,11 @@ var storeClauses = []storeClause{
 			}
 		}},
 	{"JournalConflict", "An entry whose Seq is already taken must be refused with an error wrapping ErrConflict and change nothing, so two writers cannot interleave one journal.",
-		func(ctx context.Context, t *testing.T, h *StoreHarness) {
+		func(ctx context.Context, t *storeChecker, h *StoreHarness) {
 			if err := h.Store.Append(ctx, deploy.JournalEntry{Run: "r1", Seq: 1, Kind: deploy.JournalPlan, At: storeT0, Message: "first"}); err != nil {
-				t.Fatal(err)
+				t.Fatalf("%v", err)
 			}
-			err := h.Other(t).Append(ctx, deploy.JournalEntry{Run: "r1", Seq: 1, Kind: deploy.JournalPlan, At: storeT0, Message: "second"})
+			err := h.Other(t.t).Append(ctx, deploy.JournalEntry{Run: "r1", Seq: 1, Kind: deploy.JournalPlan, At: storeT0, Message: "second"})
 			if !errors.Is(err, deploy.ErrConflict) {
 				t.Fatalf("Append of a taken Seq = %v; want ErrConflict", err)
 			}
@@ -311,7 +331,7 @@ var storeClauses = []storeClause{
 			for i := range h.Racers {
 				s := h.Store
 				if i%2 == 1 {
-					s = h.Other(t)
+					s = h.Other(t.t)
 				}
 				wg.Add(1)
 				go func() {
@@ -337,16 +357,16 @@ var storeClauses = []storeClause{
 			}
 		}},
 	{"Unfinished", "Unfinished returns the IDs of runs whose journal has no JournalEnd entry; an entry whose Kind is JournalEnd closes the run.",
-		func(ctx context.Context, t *testing.T, h *StoreHarness) {
+		func(ctx context.Context, t *storeChecker, h *StoreHarness) {
 			for _, run := range []string{"a", "b"} {
 				if err := h.Store.Append(ctx, deploy.JournalEntry{Run: run, Seq: 1, Kind: deploy.JournalPlan, At: storeT0}); err != nil {
-					t.Fatal(err)
+					t.Fatalf("%v", err)
 				}
 			}
 			if err := h.Store.Append(ctx, deploy.JournalEntry{Run: "b", Seq: 2, Kind: deploy.JournalEnd, At: storeT0, Status: deploy.StatusSucceeded}); err != nil {
-				t.Fatal(err)
+				t.Fatalf("%v", err)
 			}
-			got, err := h.Other(t).Unfinished(ctx)
+			got, err := h.Other(t.t).Unfinished(ctx)
 			if err != nil || len(got) != 1 || got[0] != "a" {
 				t.Errorf("Unfinished = %v, %v; want [a]", got, err)
 			}
@@ -355,7 +375,7 @@ var storeClauses = []storeClause{
 			}
 		}},
 	{"History", "Record adds h to target's revision history; an entry with the same DeploymentID replaces the earlier one. History returns target's revisions, newest first; a target with no history gives an empty list and no error.",
-		func(ctx context.Context, t *testing.T, h *StoreHarness) {
+		func(ctx context.Context, t *storeChecker, h *StoreHarness) {
 			if hist, err := h.Store.History(ctx, "fake:web"); err != nil || len(hist) != 0 {
 				t.Errorf("History of a new target = %v, %v; want empty", hist, err)
 			}
@@ -367,13 +387,13 @@ var storeClauses = []storeClause{
 			}
 			for _, e := range rec {
 				if err := h.Store.Record(ctx, "fake:web", e); err != nil {
-					t.Fatal(err)
+					t.Fatalf("%v", err)
 				}
 			}
 			if err := h.Store.Record(ctx, "fake:api", deploy.HistoryEntry{Revision: deploy.Revision{ID: "x"}, DeploymentID: "dx", Status: deploy.StatusSucceeded, At: storeT0}); err != nil {
-				t.Fatal(err)
+				t.Fatalf("%v", err)
 			}
-			hist, err := h.Other(t).History(ctx, "fake:web")
+			hist, err := h.Other(t.t).History(ctx, "fake:web")
 			if err != nil || len(hist) != 3 {
 				t.Fatalf("History = %+v, %v; want 3 entries", hist, err)
 			}
@@ -391,7 +411,7 @@ var storeClauses = []storeClause{
 			}
 		}},
 	{"DoneContext", "A method called with a context that is already done must return an error wrapping ctx.Err() and change nothing.",
-		func(ctx context.Context, t *testing.T, h *StoreHarness) {
+		func(ctx context.Context, t *storeChecker, h *StoreHarness) {
 			dctx, cancel := context.WithCancel(ctx)
 			cancel()
 			s := h.Store

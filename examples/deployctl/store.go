@@ -26,8 +26,8 @@ import (
 
 // storeFlags registers the global --store and --lock-lease flags.
 func storeFlags(fs *flag.FlagSet, a *app) {
-	fs.StringVar(&a.storeURL, "store", "", "where deployments, history and locks are kept: a directory, file://DIR or dynamodb://TABLE "+
-		"(default: DEPLOYCTL_STORE, else "+defaultStoreDir()+")")
+	fs.StringVar(&a.storeURL, "store", "", "where deployments, history (Lambda alias history too, unless lambda --history names a file) "+
+		"and locks are kept: a directory, file://DIR or dynamodb://TABLE (default: DEPLOYCTL_STORE, else "+defaultStoreDir()+")")
 	fs.DurationVar(&a.lockLease, "lock-lease", time.Minute, "how long a target's lock holds without renewal; a dead run's lock is free once it expires")
 }
 
@@ -150,6 +150,15 @@ func runStore(ctx context.Context, a *app, args []string) error {
 	return nil
 }
 
+// lambdaHistory is where the lambda driver keeps alias histories: in the
+// store, shared by every run that uses it, unless --history names a file.
+func (a *app) lambdaHistory(file string) lambda.HistoryStore {
+	if a.store != nil && file == defaultHistory() {
+		return lambda.StoreHistory(a.store)
+	}
+	return lambda.NewFileHistory(file)
+}
+
 // driverFor builds the driver that resumes a target of platform.
 func (a *app) driverFor(cfg aws.Config, t deploy.Target) (deploy.Driver, error) {
 	switch t.Platform {
@@ -158,7 +167,7 @@ func (a *app) driverFor(cfg aws.Config, t deploy.Target) (deploy.Driver, error) 
 			app, group, _ := strings.Cut(cd, "/")
 			return lambda.NewCodeDeployFromConfig(cfg, lambda.CodeDeployOptions{CodeDeployApplication: app, CodeDeployDeploymentGroup: group}), nil
 		}
-		return lambda.NewFromConfig(cfg, lambda.Options{History: lambda.NewFileHistory(defaultHistory())}), nil
+		return lambda.NewFromConfig(cfg, lambda.Options{History: a.lambdaHistory(defaultHistory())}), nil
 	case "ecs":
 		return ecs.NewFromConfig(cfg, ecs.Options{}), nil
 	case "ec2":

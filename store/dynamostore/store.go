@@ -25,7 +25,10 @@
 // ttl: a lock is released or taken over, history is what rollbacks read.
 //
 // A lock is taken over only after its lease expired: a DynamoDB store
-// cannot tell whether a holder on another machine still runs.
+// cannot tell whether a holder on another machine still runs. Lease times
+// come from the engines' clocks on different machines, so keep those
+// clocks synchronized (NTP) and the lease long against their skew (the
+// default minute is).
 package dynamostore
 
 import (

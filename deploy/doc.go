@@ -77,6 +77,21 @@
 // sleeps on the wall clock unless given SystemClock, and keeps no
 // package-level mutable state.
 //
+// # State, locks and resume
+//
+// Without Options.Store a deployment lives in the memory of the process
+// that runs it. With one (package store/localstore for one machine,
+// store/dynamostore for many; deploytest.Store in tests), Execute takes
+// the target's lock with a lease before anything changes (another engine,
+// process or machine gets a *LockedError naming the holder and since
+// when), writes every step to the run's journal before the platform call
+// it describes, renews the lease while the deployment runs and releases
+// it last. Engine.Resume reads the journal a dead process left, asks the
+// driver where the platform really is (Finder and Adopter help drivers
+// that keep deployments in memory) and finishes or rolls back each run,
+// so a target never stays weighted or locked. Rollback falls back to the
+// store's history for the last known good revision.
+//
 // # Errors
 //
 // Failures are *Error values naming the platform, operation, target and

@@ -79,6 +79,26 @@ type Options struct {
 	// deployments are always stopped and rolled back, since nothing else
 	// would finish them.
 	StopOnCancel bool
+	// Store, when set, keeps every deployment's journal, each target's
+	// revision history and a per-target lock (see Store): a second
+	// deployment to a target locked by another engine, process or machine
+	// is refused with a *LockedError naming the holder, Engine.Resume
+	// finishes what a dead process left, and Rollback finds the last known
+	// good revision there. Default nil: deployments live only in memory.
+	Store Store
+	// LockLease is how long a store lock holds without renewal. The engine
+	// renews it whenever it wakes (each poll, gate check and step) once a
+	// third of it has passed, so it must be longer than Poll.MaxDelay and
+	// GateInterval; a lock whose holder died is free once it expires. A
+	// run that finds its lease taken by someone else (it expired, and
+	// another engine took the lock) ends with an error wrapping
+	// ErrLockLost, and its OnFailure rollback policy applies.
+	// Default 1 minute.
+	LockLease time.Duration
+	// Owner names the holder of the engine's store locks for people ("alice",
+	// "ci job 42"). Default: the USER environment variable, else the
+	// current user's name.
+	Owner string
 }
 
 func (o Options) withDefaults() Options {
@@ -126,6 +146,9 @@ func (o Options) withDefaults() Options {
 	if o.StatusTimeout <= 0 {
 		o.StatusTimeout = 10 * time.Minute
 	}
+	if o.LockLease <= 0 {
+		o.LockLease = time.Minute
+	}
 	return o
 }
 
@@ -163,6 +186,7 @@ type run struct {
 	p   *Plan
 
 	op sync.Mutex // serializes Shift and Stop on this deployment
+	j  *journal   // the store's journal and lock, nil without Options.Store
 
 	mu        sync.Mutex
 	d         *Deployment
@@ -386,6 +410,9 @@ func (e *Engine) validate(req Request) (Request, error) {
 // ErrTimeout/context errors when ctx ended first. A deployment the platform
 // rolled back is never reported as a success.
 func (e *Engine) Deploy(ctx context.Context, req Request) (*Deployment, error) {
+	if err := e.checkLock(ctx, req.Target); err != nil {
+		return nil, err
+	}
 	p, err := e.Plan(ctx, req)
 	if err != nil {
 		return nil, err
@@ -411,12 +438,26 @@ func (e *Engine) Execute(ctx context.Context, p *Plan) (*Deployment, error) {
 		return nil, err
 	}
 	defer release()
-	d, err := call(ctx, e.rates.mutation, func() (*Deployment, error) { return e.drv.Start(ctx, p) })
+	j, nested, err := e.openJournal(ctx, req.Target)
 	if err != nil {
-		return nil, e.wrap("start", req.Target, "", err)
+		return nil, err
 	}
-	if d == nil || d.ID == "" {
-		return nil, e.wrap("start", req.Target, "", errors.New("driver returned no deployment ID"))
+	if err := j.write(ctx, planEntry(p)); err != nil {
+		if !nested {
+			j.end(ctx, p, nil, err)
+		}
+		return nil, e.wrap("journal", req.Target, "", err)
+	}
+	ctx = j.with(ctx)
+	d, err := call(ctx, e.rates.mutation, func() (*Deployment, error) { return e.drv.Start(ctx, p) })
+	if err == nil && (d == nil || d.ID == "") {
+		err = errors.New("driver returned no deployment ID")
+	}
+	if err != nil {
+		if !nested {
+			j.end(ctx, p, nil, err)
+		}
+		return nil, e.wrap("start", req.Target, "", err)
 	}
 	e.mu.Lock()
 	e.targets[req.Target.String()] = d.ID
@@ -441,9 +482,17 @@ func (e *Engine) Execute(ctx context.Context, p *Plan) (*Deployment, error) {
 		d.CreatedAt = e.opts.Clock.Now()
 	}
 	r := &run{e: e, req: req, p: p, d: d, seen: map[string]bool{},
-		stopCh: make(chan struct{}), approve: make(chan struct{}, 1)}
+		stopCh: make(chan struct{}), approve: make(chan struct{}, 1), j: j}
 	for _, m := range d.Messages {
 		r.seen[m.ID] = true
+	}
+	if err := r.note(ctx, JournalStarted, d.Percent, false); err != nil {
+		// The store no longer takes the journal: stop before any traffic moves.
+		r.emit(EventNote, err.Error())
+		ctx = withCause(ctx, err)
+	}
+	if !nested && j != nil {
+		defer func() { j.end(ctx, p, r.snapshot(), nil) }()
 	}
 	e.mu.Lock()
 	e.running[d.ID] = r
@@ -575,6 +624,9 @@ func (e *Engine) shift(ctx context.Context, r *run, s Shifter, percent float64) 
 		return errStopRequested
 	}
 	d := r.snapshot()
+	if err := r.note(ctx, JournalShift, percent, false); err != nil {
+		return err
+	}
 	b := e.newBackoff()
 	for {
 		_, err := call(ctx, e.rates.mutation, func() (struct{}, error) { return struct{}{}, s.Shift(r.ctx(ctx), d, percent) })
@@ -601,6 +653,7 @@ func (e *Engine) shift(ctx context.Context, r *run, s Shifter, percent float64) 
 	r.d.Percent = percent
 	r.d.UpdatedAt = e.opts.Clock.Now()
 	r.mu.Unlock()
+	_ = r.note(ctx, JournalShifted, percent, false)
 	r.emit(EventShift, fmt.Sprintf("%s%% on %s", formatPercent(percent), d.To))
 	return nil
 }
@@ -672,7 +725,7 @@ func (e *Engine) interrupted(ctx context.Context, r *run) error {
 	if r.stopRequested() != nil {
 		return errStopRequested
 	}
-	return nil
+	return r.renewLease(ctx)
 }
 
 // checkGates runs every gate for phase; the first refusal ends the check.
@@ -772,6 +825,7 @@ func (e *Engine) Stop(ctx context.Context, d *Deployment, o StopOptions) (StopOu
 	}
 	r.mu.Unlock()
 	r.emit(EventStop, "stop requested")
+	_ = r.note(ctx, JournalStop, r.snapshot().Percent, o.Rollback)
 	r.op.Lock()
 	out, err := s.Stop(r.ctx(ctx), r.snapshot(), o)
 	if err != nil && !o.Rollback && errors.Is(err, ErrUnsupported) {

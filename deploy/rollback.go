@@ -44,6 +44,9 @@ func (e *Engine) Rollback(ctx context.Context, req RollbackRequest) (*Deployment
 	if req.Target.Platform == "" {
 		req.Target.Platform = e.platform()
 	}
+	if err := e.checkLock(ctx, req.Target); err != nil {
+		return nil, err
+	}
 	p, err := e.PlanRollback(ctx, req)
 	if err != nil {
 		return nil, err
@@ -82,13 +85,18 @@ func (e *Engine) PlanRollback(ctx context.Context, req RollbackRequest) (*Plan, 
 
 func (e *Engine) resolveRollback(ctx context.Context, req RollbackRequest) (Revision, string, error) {
 	h, ok := e.drv.(Historian)
-	if !ok {
-		if req.To == "" {
-			return Revision{}, "", Invalid("to", "", e.platform()+" keeps no revision history: name the revision to roll back to")
-		}
+	var hist []HistoryEntry
+	var err error
+	switch {
+	case ok:
+		hist, err = h.History(ctx, req.Target)
+	case e.opts.Store != nil:
+		hist, err = e.storeHistory(ctx, req.Target)
+	case req.To == "":
+		return Revision{}, "", Invalid("to", "", e.platform()+" keeps no revision history: name the revision to roll back to")
+	default:
 		return Revision{ID: req.To}, req.Of, nil
 	}
-	hist, err := h.History(ctx, req.Target)
 	if err != nil {
 		return Revision{}, "", err
 	}
@@ -122,6 +130,11 @@ func (e *Engine) resolveRollback(ctx context.Context, req RollbackRequest) (Revi
 	}
 	if req.To == "" {
 		good, ok := LastKnownGood(hist)
+		if !ok && e.opts.Store != nil {
+			// The platform's history may be short (a process's memory): the
+			// store remembers across processes and machines.
+			good, ok = e.storeGood(ctx, req.Target, cur)
+		}
 		if !ok {
 			return Revision{}, "", fmt.Errorf("%w: no earlier revision of %s deployed successfully", ErrNotFound, req.Target)
 		}

@@ -178,6 +178,7 @@ func (e *Engine) poller(r *run) *poller {
 // (ErrNotFound), or its status stayed unreadable for StatusTimeout (an
 // *unknownError).
 func (p *poller) once(ctx context.Context) error {
+	_ = p.r.renewLease(ctx) // a lost lease ends the run's loops (interrupted), not its cleanup
 	d := p.r.snapshot()
 	nd, err := p.e.status(p.r.ctx(ctx), d)
 	switch {
@@ -473,6 +474,7 @@ func (e *Engine) halt(ctx context.Context, r *run, rollback bool, failed Status,
 func (e *Engine) stopLoop(ctx context.Context, r *run, s Stopper, o StopOptions) error {
 	b := e.newBackoff()
 	for {
+		_ = r.note(ctx, JournalStop, r.snapshot().Percent, o.Rollback)
 		r.op.Lock()
 		d := r.snapshot()
 		out, err := call(ctx, e.rates.mutation, func() (StopOutcome, error) { return s.Stop(r.ctx(ctx), d, o) })

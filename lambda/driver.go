@@ -2,6 +2,7 @@ package lambda
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"math"
@@ -40,6 +41,7 @@ type planDetail struct {
 	function, alias string
 	from            string
 	aliasRev        string // the alias's RevisionId when prepared
+	fnRev           string // $LATEST's RevisionId when prepared
 	src             source
 	config          *FunctionConfig
 	resetWeights    bool
@@ -298,6 +300,7 @@ func prepare(ctx context.Context, c Client, req deploy.Request) (*deploy.Plan, e
 		if err != nil {
 			return nil, err
 		}
+		det.fnRev = aws.ToString(latestCfg.RevisionId)
 		cfgChanges := configChanges(latestCfg, cfg)
 		_, canTag := c.(Tagger)
 		if canTag && cfg != nil && len(cfg.Tags) > 0 {
@@ -599,28 +602,37 @@ func startCommon(ctx context.Context, c Client, o Options, p *deploy.Plan, det *
 // publish applies the configuration update, then the code update with
 // Publish, waiting for LastUpdateStatus around each, and returns the new
 // version number.
+//
+// Each update carries the function's RevisionId as last read: the first
+// one the RevisionId Prepare read (so a change someone made since the plan
+// was shown is detected), the code update after a configuration update the
+// RevisionId read once that update finished. Lambda answers a stale one
+// with PreconditionFailedException: publish then stops with an error
+// wrapping deploy.ErrLocked and overwrites nothing.
 func publish(ctx context.Context, c Client, o Options, det *planDetail) (string, error) {
 	fn := det.function
-	if err := waitUpdated(ctx, c, o, fn); err != nil {
+	if _, err := waitUpdatedRev(ctx, c, o, fn); err != nil {
 		return "", err
 	}
+	rev := det.fnRev
 	if det.config != nil {
 		in := configInput(fn, det.config)
+		in.RevisionId = optString(rev)
 		err := retryConflict(ctx, o, "UpdateFunctionConfiguration", func() error {
 			_, err := c.UpdateFunctionConfiguration(ctx, in)
 			return err
 		})
 		if err != nil {
-			return "", platform.Wrap(Platform, "UpdateFunctionConfiguration", Platform+":"+fn, err)
+			return "", platform.Wrap(Platform, "UpdateFunctionConfiguration", Platform+":"+fn, changedSince(fn, err))
 		}
-		if err := waitUpdated(ctx, c, o, fn); err != nil {
+		if rev, err = waitUpdatedRev(ctx, c, o, fn); err != nil {
 			return "", err
 		}
 		if err := tag(ctx, c, o, fn, det.config); err != nil {
 			return "", err
 		}
 	}
-	in := &awslambda.UpdateFunctionCodeInput{FunctionName: aws.String(fn), Publish: true}
+	in := &awslambda.UpdateFunctionCodeInput{FunctionName: aws.String(fn), Publish: true, RevisionId: optString(rev)}
 	if det.config != nil {
 		in.Architectures = det.config.Architectures
 	}
@@ -642,7 +654,7 @@ func publish(ctx context.Context, c Client, o Options, det *planDetail) (string,
 		return err
 	})
 	if err != nil {
-		return "", platform.Wrap(Platform, "UpdateFunctionCode", Platform+":"+fn, err)
+		return "", platform.Wrap(Platform, "UpdateFunctionCode", Platform+":"+fn, changedSince(fn, err))
 	}
 	if err := waitUpdated(ctx, c, o, fn); err != nil {
 		return "", err
@@ -694,28 +706,45 @@ func noWeights() *types.AliasRoutingConfiguration {
 // waitUpdated polls $LATEST until LastUpdateStatus is Successful (or
 // absent, as right after creation).
 func waitUpdated(ctx context.Context, c Client, o Options, fn string) error {
+	_, err := waitUpdatedRev(ctx, c, o, fn)
+	return err
+}
+
+// waitUpdatedRev is waitUpdated that also returns $LATEST's RevisionId once
+// the update finished.
+func waitUpdatedRev(ctx context.Context, c Client, o Options, fn string) (string, error) {
 	deadline := o.Clock.Now().Add(o.UpdateTimeout)
 	for {
 		cfg, err := getConfig(ctx, c, fn, latest)
 		if err != nil {
-			return err
+			return "", err
 		}
 		switch cfg.LastUpdateStatus {
 		case types.LastUpdateStatusSuccessful, "":
 			if cfg.State != types.StateFailed {
-				return nil
+				return aws.ToString(cfg.RevisionId), nil
 			}
-			return fmt.Errorf("%w: function %s is in state Failed: %s", deploy.ErrFailed, fn, aws.ToString(cfg.StateReason))
+			return "", fmt.Errorf("%w: function %s is in state Failed: %s", deploy.ErrFailed, fn, aws.ToString(cfg.StateReason))
 		case types.LastUpdateStatusFailed:
-			return fmt.Errorf("%w: update of %s failed (%s): %s", deploy.ErrFailed, fn, cfg.LastUpdateStatusReasonCode, aws.ToString(cfg.LastUpdateStatusReason))
+			return "", fmt.Errorf("%w: update of %s failed (%s): %s", deploy.ErrFailed, fn, cfg.LastUpdateStatusReasonCode, aws.ToString(cfg.LastUpdateStatusReason))
 		}
 		if !o.Clock.Now().Before(deadline) {
-			return fmt.Errorf("%w: %s still has LastUpdateStatus %s after %s", deploy.ErrTimeout, fn, cfg.LastUpdateStatus, o.UpdateTimeout)
+			return "", fmt.Errorf("%w: %s still has LastUpdateStatus %s after %s", deploy.ErrTimeout, fn, cfg.LastUpdateStatus, o.UpdateTimeout)
 		}
 		if err := sleep(ctx, o.Clock, o.PollInterval); err != nil {
-			return err
+			return "", err
 		}
 	}
+}
+
+// changedSince explains Lambda's PreconditionFailedException: someone
+// else changed the function since its RevisionId was read.
+func changedSince(fn string, err error) error {
+	var pf *types.PreconditionFailedException
+	if errors.As(err, &pf) {
+		return fmt.Errorf("function %s was changed by someone else since it was read (RevisionId); not overwriting it: %w", fn, err)
+	}
+	return err
 }
 
 // retryConflict calls f, the AWS call op, until it does not fail with

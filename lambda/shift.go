@@ -124,11 +124,22 @@ func ours(a AliasState, det *Detail) bool {
 }
 
 // pin points the alias at version alone, with no weights, whatever it ran
-// before.
+// before. The update carries the RevisionId of the alias as pin read it
+// just before, so a change made in between fails (deploy.ErrLocked) rather
+// than being overwritten; an alias already on version alone is left as it
+// is.
 func (d *Driver) pin(ctx context.Context, fn, alias, version string) error {
 	return retryConflict(ctx, d.opts, "UpdateAlias", func() error {
-		_, err := d.client.UpdateAlias(ctx, &awslambda.UpdateAliasInput{FunctionName: aws.String(fn),
-			Name: aws.String(alias), FunctionVersion: aws.String(version), RoutingConfig: noWeights()})
+		cur, err := getAlias(ctx, d.client, fn, alias)
+		if err != nil {
+			return err
+		}
+		if cur.Version == version && cur.Single() {
+			return nil
+		}
+		_, err = d.client.UpdateAlias(ctx, &awslambda.UpdateAliasInput{FunctionName: aws.String(fn),
+			Name: aws.String(alias), FunctionVersion: aws.String(version), RoutingConfig: noWeights(),
+			RevisionId: optString(cur.RevisionID)})
 		return err
 	})
 }

@@ -42,6 +42,17 @@
 // by itself on its clock, as ECS or CodeDeploy do, and with
 // PlatformRollback it rolls itself back on failure.
 //
+// # Stores
+//
+// Store is an in-memory deploy.Store, the reference for RunStore, the store
+// conformance suite: one subtest per sentence of the deploy.Store contract
+// (locks free, held, re-taken by their token, taken over once expired,
+// renewed, released; journals in order, a taken sequence number refused;
+// unfinished runs; history newest first; done contexts), including races
+// of many goroutines for one lock and one journal entry across two handles
+// on the same state (StoreHarness.Other), to run under -race.
+// CountingStore counts what a store is asked, for benchmarks.
+//
 // Clock is a controllable deploy.Clock: manual (Advance, Set, BlockUntil)
 // or auto-advancing, so an hour-long canary runs in microseconds. Alarm is a
 // gate that stands in for a CloudWatch alarm.

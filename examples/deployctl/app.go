@@ -27,6 +27,9 @@ type app struct {
 	endpointURL string
 	output      string
 	timeout     time.Duration
+	storeURL    string        // --store (see store.go)
+	lockLease   time.Duration // --lock-lease
+	store       deploy.Store  // opened from storeURL before a command runs
 
 	stdout io.Writer
 	stderr io.Writer
@@ -52,9 +55,13 @@ func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(fo
 // exitCode maps an error to deployctl's exit status.
 func exitCode(err error) int {
 	var ue usageError
+	var le *deploy.LockedError
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
 		return 0
+	case errors.As(err, &le):
+		// Refused: another run holds the target's lock (the error names it).
+		return 3
 	case errors.As(err, &ue), errors.Is(err, deploy.ErrInvalidRequest):
 		return 2
 	default:
@@ -96,6 +103,9 @@ func (a *app) engine(drv deploy.Driver, opts deploy.Options) *deploy.Engine {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Store == nil && a.store != nil {
+		opts.Store, opts.LockLease = a.store, a.lockLease
 	}
 	return deploy.New(drv, opts)
 }

@@ -145,7 +145,7 @@ func runLambda(ctx context.Context, a *app, args []string) error {
 	if f.codeDeploy != "" {
 		drv = lambda.NewCodeDeployFromConfig(cfg, lambda.CodeDeployOptions{CodeDeployApplication: app, CodeDeployDeploymentGroup: group})
 	} else {
-		client = lambda.NewFromConfig(cfg, lambda.Options{History: lambda.NewFileHistory(f.history)})
+		client = lambda.NewFromConfig(cfg, lambda.Options{History: a.lambdaHistory(f.history)})
 		drv = client
 	}
 	eng := a.engine(drv, deploy.Options{})

@@ -11,14 +11,18 @@
 // human text never goes to stdout then.
 //
 // Global flags: --region, --profile, --endpoint-url, --output text|json,
-// --timeout (default 10 minutes, as ecspresso's; 0 waits without limit).
+// --timeout (default 10 minutes, as ecspresso's; 0 waits without limit),
+// --store (where deployments, history and locks are kept: a directory,
+// file://DIR or dynamodb://TABLE; default DEPLOYCTL_STORE, else a per-user
+// state directory) and --lock-lease (default 1m).
 // SIGINT, SIGTERM and SIGHUP are handled alike: the first stops the
 // deployment and restores the platform (an engine-driven shift is rolled
 // back) within the engine's cleanup time; a second cuts that short, and
 // deployctl prints the state it left and the command that repairs it.
 // Exit status: 0 on success, 1 when a deployment failed, was
 // stopped or was rolled back (or AWS refused a call), 2 on bad usage or
-// invalid input.
+// invalid input, 3 when the target is locked by another run (the message
+// names the holder and since when).
 package main
 
 import (
@@ -56,6 +60,9 @@ func commands() []command {
 		{"ecs", "deploy, roll back, refresh, scale, diff, render or show an ECS service (deploy|rollback|refresh|scale|status|diff|render)", runECS},
 		{"ec2", "deploy to EC2/on-premises instances through CodeDeploy (deploy|rollback|stop|continue|status)", runEC2},
 		{"opsworks", "deploy, run a command on, roll back or show an OpsWorks stack or app (deploy|command|rollback|status)", runOpsWorks},
+		{"store", "set up a store: store create dynamodb://TABLE (idempotent)", runStore},
+		{"resume", "finish or roll back every deployment a dead process left unfinished", runResume},
+		{"history", "show a target's revisions and known-good marks from the store (history TARGET)", runHistory},
 		{"version", "print the version", runVersion},
 	}
 }
@@ -111,6 +118,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&a.endpointURL, "endpoint-url", "", "send every AWS call to this endpoint (default: AWS_ENDPOINT_URL)")
 	fs.StringVar(&a.output, "output", "text", "output format: text or json")
 	fs.DurationVar(&a.timeout, "timeout", defaultTimeout, "give up waiting after this long (0: no limit); an engine-driven shift is rolled back")
+	storeFlags(fs, a)
 	fs.Usage = func() { usage(stderr, fs) }
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -134,6 +142,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	for _, c := range commands() {
 		if c.name != rest[0] {
 			continue
+		}
+		if needsStore(c.name) {
+			closeStore, err := a.openStore(ctx)
+			if err != nil {
+				fmt.Fprintf(stderr, "deployctl: --store: %v\n", err)
+				return 2
+			}
+			defer closeStore()
 		}
 		if a.timeout > 0 {
 			var cancel context.CancelFunc

@@ -59,6 +59,18 @@ type function struct {
 	aliases  map[string]*types.AliasConfiguration
 	busy     int // GetFunctionConfiguration calls that still report InProgress
 	aliasRev int
+	rev      int // $LATEST's revision: every code or configuration change bumps it
+}
+
+// revisionID is $LATEST's RevisionId.
+func (f *function) revisionID() *string { return aws.String("fn-" + strconv.Itoa(f.rev)) }
+
+// stale refuses an update whose RevisionId is not $LATEST's, as Lambda does.
+func (f *function) stale(rev *string) error {
+	if rev != nil && aws.ToString(rev) != aws.ToString(f.revisionID()) {
+		return &types.PreconditionFailedException{Message: aws.String("The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id")}
+	}
+	return nil
 }
 
 // Client is the fake. Its zero value is not usable; call New.
@@ -346,9 +358,13 @@ func (c *Client) GetFunctionConfiguration(ctx context.Context, in *awslambda.Get
 		}
 		cfg = v
 	}
-	return &awslambda.GetFunctionConfigurationOutput{FunctionName: cfg.FunctionName, FunctionArn: cfg.FunctionArn, Version: cfg.Version, Runtime: cfg.Runtime, Handler: cfg.Handler, MemorySize: cfg.MemorySize, Timeout: cfg.Timeout, State: cfg.State, LastUpdateStatus: cfg.LastUpdateStatus, LastUpdateStatusReason: cfg.LastUpdateStatusReason, CodeSha256: cfg.CodeSha256, CodeSize: cfg.CodeSize, Description: cfg.Description, Environment: cfg.Environment, Role: cfg.Role,
+	out := &awslambda.GetFunctionConfigurationOutput{FunctionName: cfg.FunctionName, FunctionArn: cfg.FunctionArn, Version: cfg.Version, Runtime: cfg.Runtime, Handler: cfg.Handler, MemorySize: cfg.MemorySize, Timeout: cfg.Timeout, State: cfg.State, LastUpdateStatus: cfg.LastUpdateStatus, LastUpdateStatusReason: cfg.LastUpdateStatusReason, CodeSha256: cfg.CodeSha256, CodeSize: cfg.CodeSize, Description: cfg.Description, Environment: cfg.Environment, Role: cfg.Role,
 		Architectures: cfg.Architectures, EphemeralStorage: cfg.EphemeralStorage, TracingConfig: cfg.TracingConfig, VpcConfig: cfg.VpcConfig,
-		LoggingConfig: cfg.LoggingConfig, KMSKeyArn: cfg.KMSKeyArn, DeadLetterConfig: cfg.DeadLetterConfig, PackageType: cfg.PackageType}, nil
+		LoggingConfig: cfg.LoggingConfig, KMSKeyArn: cfg.KMSKeyArn, DeadLetterConfig: cfg.DeadLetterConfig, PackageType: cfg.PackageType}
+	if q == "" || q == "$LATEST" {
+		out.RevisionId = f.revisionID()
+	}
+	return out, nil
 }
 
 // GetAlias returns an alias.
@@ -392,6 +408,10 @@ func (c *Client) UpdateFunctionCode(ctx context.Context, in *awslambda.UpdateFun
 	if f.busy > 0 {
 		return nil, &types.ResourceConflictException{Message: aws.String("An update is in progress for resource: " + c.arn(fn, ""))}
 	}
+	if err := f.stale(in.RevisionId); err != nil {
+		return nil, err
+	}
+	f.rev++
 	if in.Architectures != nil {
 		f.latest.Architectures = in.Architectures
 	}
@@ -434,6 +454,10 @@ func (c *Client) UpdateFunctionConfiguration(ctx context.Context, in *awslambda.
 	if f.busy > 0 {
 		return nil, &types.ResourceConflictException{Message: aws.String("An update is in progress for resource: " + c.arn(fn, ""))}
 	}
+	if err := f.stale(in.RevisionId); err != nil {
+		return nil, err
+	}
+	f.rev++
 	if in.Handler != nil {
 		f.latest.Handler = in.Handler
 	}

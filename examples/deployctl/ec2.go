@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"context"
 	"fmt"
 	"io"
@@ -31,6 +32,10 @@ type ec2Flags struct {
 
 // runEC2 dispatches deployctl ec2 deploy|rollback|stop|continue|status.
 func runEC2(ctx context.Context, a *app, args []string) error {
+	if len(args) > 0 && isHelp(args[0]) {
+		fmt.Fprintln(a.stderr, "usage: deployctl ec2 deploy|rollback|stop|continue|status --application A --group G [flags]")
+		return flag.ErrHelp
+	}
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		fmt.Fprintln(a.stderr, "usage: deployctl ec2 deploy|rollback|stop|continue|status --application A --group G [flags]")
 		return usagef("name an ec2 subcommand: deploy, rollback, stop, continue or status")

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"strconv"
@@ -112,6 +111,10 @@ const ecsCommands = "deploy, rollback, refresh, scale, status, diff or render"
 
 // runECS dispatches deployctl ecs deploy|rollback|refresh|scale|status|diff|render.
 func runECS(ctx context.Context, a *app, args []string) error {
+	if len(args) > 0 && isHelp(args[0]) {
+		fmt.Fprintln(a.stderr, "usage: deployctl ecs deploy|rollback|refresh|scale|status|diff|render [--config ecspresso.yml] --cluster C --service S [flags]")
+		return flag.ErrHelp
+	}
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		fmt.Fprintln(a.stderr, "usage: deployctl ecs deploy|rollback|refresh|scale|status|diff|render [--config ecspresso.yml] --cluster C --service S [flags]")
 		return usagef("name an ecs subcommand: %s", ecsCommands)
@@ -133,11 +136,8 @@ func runECS(ctx context.Context, a *app, args []string) error {
 			f.renderTargets = append(f.renderTargets, rest[0])
 			rest = rest[1:]
 		}
-		if err := fs.Parse(rest); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return err
-			}
-			return usageError{err.Error()}
+		if err := parseFlags(fs, rest); err != nil {
+			return err
 		}
 		f.renderTargets = append(f.renderTargets, fs.Args()...)
 	} else if err := parse(fs, rest); err != nil {

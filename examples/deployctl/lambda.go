@@ -96,6 +96,10 @@ func defaultHistory() string {
 
 // runLambda dispatches deployctl lambda deploy|rollback|stop|status.
 func runLambda(ctx context.Context, a *app, args []string) error {
+	if len(args) > 0 && isHelp(args[0]) {
+		fmt.Fprintln(a.stderr, "usage: deployctl lambda deploy|rollback|stop|status --function F --alias A [flags]")
+		return flag.ErrHelp
+	}
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		fmt.Fprintln(a.stderr, "usage: deployctl lambda deploy|rollback|stop|status --function F --alias A [flags]")
 		return usagef("name a lambda subcommand: deploy, rollback, stop or status")

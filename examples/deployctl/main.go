@@ -120,10 +120,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&a.timeout, "timeout", defaultTimeout, "give up waiting after this long (0: no limit); an engine-driven shift is rolled back")
 	storeFlags(fs, a)
 	fs.Usage = func() { usage(stderr, fs) }
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
+		fmt.Fprintf(stderr, "deployctl: %v\n", err)
 		return 2
 	}
 	if a.output != "text" && a.output != "json" {

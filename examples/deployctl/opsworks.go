@@ -92,6 +92,10 @@ func (f *opsworksFlags) register(fs *flag.FlagSet, cmd string) {
 
 // runOpsWorks dispatches deployctl opsworks deploy|command|rollback|status.
 func runOpsWorks(ctx context.Context, a *app, args []string) error {
+	if len(args) > 0 && isHelp(args[0]) {
+		fmt.Fprintln(a.stderr, "usage: deployctl opsworks deploy|command|rollback|status --stack S [--app A] [flags]")
+		return flag.ErrHelp
+	}
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		fmt.Fprintln(a.stderr, "usage: deployctl opsworks deploy|command|rollback|status --stack S [--app A] [flags]")
 		return usagef("name an opsworks subcommand: deploy, command, rollback or status")

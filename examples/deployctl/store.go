@@ -111,12 +111,16 @@ func (a *app) openStore(ctx context.Context) (func(), error) {
 
 // runStore is deployctl store create URL.
 func runStore(ctx context.Context, a *app, args []string) error {
+	if len(args) > 0 && isHelp(args[0]) {
+		fmt.Fprintln(a.stderr, "usage: deployctl store create dynamodb://TABLE | DIR")
+		return flag.ErrHelp
+	}
 	if len(args) == 0 || args[0] != "create" {
 		return usagef("usage: deployctl store create dynamodb://TABLE | DIR")
 	}
 	fs := a.flags("store create")
-	if err := fs.Parse(args[1:]); err != nil {
-		return usageError{err.Error()}
+	if err := parseFlags(fs, args[1:]); err != nil {
+		return err
 	}
 	if fs.NArg() > 1 {
 		return usagef("unexpected argument %q", fs.Arg(1))
@@ -267,8 +271,8 @@ func resumedJSON(rs []deploy.Resumed) []resumedOut {
 // target's revisions, newest first, with the known good ones marked.
 func runHistory(ctx context.Context, a *app, args []string) error {
 	fs := a.flags("history")
-	if err := fs.Parse(args); err != nil {
-		return usageError{err.Error()}
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if fs.NArg() != 1 {
 		return usagef("usage: deployctl history PLATFORM:NAME (such as lambda:app:live or ecs:cluster/service)")

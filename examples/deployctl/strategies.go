@@ -14,8 +14,8 @@ import (
 func runStrategies(_ context.Context, a *app, args []string) error {
 	fs := a.flags("strategies")
 	instances := fs.Int("instances", 0, "fleet size for the batch plan of a minimum healthy hosts rule")
-	if err := fs.Parse(args); err != nil {
-		return usageError{err.Error()}
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if fs.NArg() == 0 {
 		names := deploy.CodeDeployConfigNames()

@@ -94,7 +94,7 @@ func TestCodeDeployRequest(t *testing.T) {
 		t.Fatal(err)
 	}
 	req := deploy.Request{Target: e.tgt, Strategy: mustStrategy(t, "linear:10:10m"), Comment: "release 7",
-		Options:    &lambda.DeployOptions{Zip: []byte("PK new"), Alarms: []string{"extra"}},
+		Options:    &lambda.DeployOptions{Zip: fakeZip("PK new"), Alarms: []string{"extra"}},
 		RollbackOn: deploy.OnFailure | deploy.OnAlarm,
 		Gates: []deploy.Gate{gate,
 			lambda.HookFunction(e.lf, "pre", deploy.PhaseBeforeTraffic, lambda.HookOptions{}),

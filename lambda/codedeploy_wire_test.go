@@ -143,6 +143,8 @@ func memoryLambda(t *testing.T) *lambdaSide {
 	lf := lambdafake.New()
 	lf.AddFunction("app", 2)
 	lf.AddAlias("app", "live", "2", nil)
+	lf.AddFunction("app-pre", 1)
+	lf.AddFunction("app-post", 1)
 	return &lambdaSide{client: lf, invoker: lf,
 		cw:    &fakeCW{alarms: map[string]cwtypes.StateValue{"app-live-errors": cwtypes.StateValueOk, "app-live-latency": cwtypes.StateValueOk}},
 		point: fakePointer(lf),

@@ -227,6 +227,9 @@ func prepare(ctx context.Context, c Client, req deploy.Request) (*deploy.Plan, e
 		req.Strategy = deploy.AllAtOnce()
 		req.Strategy.MinHealthy = mh
 	}
+	if err := checkStrategyPlatform(req.Strategy); err != nil {
+		return nil, err
+	}
 	if err := checkStrategy(req.Strategy); err != nil {
 		return nil, err
 	}
@@ -254,6 +257,9 @@ func prepare(ctx context.Context, c Client, req deploy.Request) (*deploy.Plan, e
 
 	a, err := getAlias(ctx, c, fn, alias)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkGates(ctx, c, req.Gates); err != nil {
 		return nil, err
 	}
 	plan := &deploy.Plan{Request: req}

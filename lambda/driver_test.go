@@ -332,7 +332,7 @@ func TestPublishWaitsForUpdateAndRetriesConflicts(t *testing.T) {
 		t.Fatal(err)
 	}
 	zip := filepath.Join(dir, "app.zip")
-	if err := os.WriteFile(zip, []byte("PK new code"), 0o644); err != nil {
+	if err := os.WriteFile(zip, fakeZip("PK new code"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	req := deploy.Request{Target: e.tgt, Options: &lambda.DeployOptions{ZipFile: zip, ConfigFile: cfg}}

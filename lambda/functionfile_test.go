@@ -117,10 +117,10 @@ func TestCreateRefusesBeforeAnyMutation(t *testing.T) {
 		cfg  string
 		opts lambda.DeployOptions
 	}{
-		{`{"Handler":"h","Runtime":"python3.12"}`, lambda.DeployOptions{Zip: []byte("PK")}},                                       // no Role
-		{`{"Role":"arn:r"}`, lambda.DeployOptions{Zip: []byte("PK")}},                                                             // zip needs Handler and Runtime
-		{`{"Role":"arn:r","Handler":"h","Runtime":"python3.12"}`, lambda.DeployOptions{}},                                         // no code
-		{`{"Role":"arn:r","FunctionName":"other","Handler":"h","Runtime":"python3.12"}`, lambda.DeployOptions{Zip: []byte("PK")}}, // wrong name
+		{`{"Handler":"h","Runtime":"python3.12"}`, lambda.DeployOptions{Zip: fakeZip("PK")}},                                       // no Role
+		{`{"Role":"arn:r"}`, lambda.DeployOptions{Zip: fakeZip("PK")}},                                                             // zip needs Handler and Runtime
+		{`{"Role":"arn:r","Handler":"h","Runtime":"python3.12"}`, lambda.DeployOptions{}},                                          // no code
+		{`{"Role":"arn:r","FunctionName":"other","Handler":"h","Runtime":"python3.12"}`, lambda.DeployOptions{Zip: fakeZip("PK")}}, // wrong name
 	} {
 		c, err := lambda.ParseFunctionConfig([]byte(tc.cfg))
 		if err != nil {
@@ -247,7 +247,7 @@ func TestCreateFunctionAndAlias(t *testing.T) {
 		t.Fatal(err)
 	}
 	tgt := lambda.Target("hello", "current")
-	r, err := e.drv.Create(ctx, tgt, lambda.DeployOptions{Zip: []byte("PK hello"), Config: c})
+	r, err := e.drv.Create(ctx, tgt, lambda.DeployOptions{Zip: fakeZip("PK hello"), Config: c})
 	if err != nil || r.ID != "1" {
 		t.Fatalf("create: %+v %v", r, err)
 	}
@@ -259,11 +259,11 @@ func TestCreateFunctionAndAlias(t *testing.T) {
 		t.Fatalf("created %+v", got)
 	}
 	// Both exist now: Create refuses; a deployment takes over.
-	if _, err := e.drv.Create(ctx, tgt, lambda.DeployOptions{Zip: []byte("PK hello 2"), Config: c}); !errors.Is(err, deploy.ErrInvalidRequest) {
+	if _, err := e.drv.Create(ctx, tgt, lambda.DeployOptions{Zip: fakeZip("PK hello 2"), Config: c}); !errors.Is(err, deploy.ErrInvalidRequest) {
 		t.Fatalf("second create: %v", err)
 	}
 	// The function exists without the alias: the code is published and the alias made.
-	r, err = e.drv.Create(ctx, lambda.Target("app", "current"), lambda.DeployOptions{Zip: []byte("PK app new")})
+	r, err = e.drv.Create(ctx, lambda.Target("app", "current"), lambda.DeployOptions{Zip: fakeZip("PK app new")})
 	if err != nil || r.ID != "4" {
 		t.Fatalf("alias only: %+v %v", r, err)
 	}

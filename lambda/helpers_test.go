@@ -1,6 +1,8 @@
 package lambda_test
 
 import (
+	"archive/zip"
+	"bytes"
 	"fmt"
 	"sync/atomic"
 	"testing"
@@ -34,7 +36,25 @@ func newEnv(t *testing.T) *env {
 
 // zip returns a fresh deployment package.
 func (e *env) zip() []byte {
-	return fmt.Appendf(nil, "PK fake package %d", e.n.Add(1))
+	return fakeZip(fmt.Sprintf("fake package %d", e.n.Add(1)))
+}
+
+// fakeZip is a real zip archive holding one file with content: the driver
+// refuses a package that is not a zip archive.
+func fakeZip(content string) []byte {
+	var buf bytes.Buffer
+	w := zip.NewWriter(&buf)
+	f, err := w.Create("index.py")
+	if err == nil {
+		_, err = f.Write([]byte(content))
+	}
+	if err == nil {
+		err = w.Close()
+	}
+	if err != nil {
+		panic(err)
+	}
+	return buf.Bytes()
 }
 
 func (e *env) zipRequest(s deploy.Strategy) deploy.Request {

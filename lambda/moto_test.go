@@ -55,6 +55,16 @@ func newMotoEnv(t *testing.T) *motoEnv {
 	if _, err := m.lc.CreateAlias(ctx, &awslambda.CreateAliasInput{FunctionName: aws.String("app"), Name: aws.String("live"), FunctionVersion: aws.String("1")}); err != nil {
 		t.Fatalf("CreateAlias: %v", err)
 	}
+	// The hook functions the CodeDeploy tests name: Prepare refuses a hook
+	// function that does not exist.
+	for _, fn := range []string{"app-pre", "app-post"} {
+		if _, err := m.lc.CreateFunction(ctx, &awslambda.CreateFunctionInput{
+			FunctionName: aws.String(fn), Role: aws.String(role), Runtime: types.RuntimePython312,
+			Handler: aws.String("index.handler"), Code: &types.FunctionCode{ZipFile: zipOf(t, "return 0")},
+		}); err != nil {
+			t.Fatalf("CreateFunction %s: %v", fn, err)
+		}
+	}
 	return m
 }
 

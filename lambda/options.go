@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
@@ -213,6 +214,9 @@ var readOnlyFunctionFields = []string{"FunctionArn", "CodeSize", "CodeSha256", "
 // case-insensitively. Unknown fields, values out of range and trailing data
 // are a *deploy.ValidationError.
 func ParseFunctionConfig(data []byte) (*FunctionConfig, error) {
+	if !utf8.Valid(data) {
+		return nil, deploy.Invalid("config", "", "not valid UTF-8")
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	var obj map[string]any
@@ -416,8 +420,8 @@ func resolveSource(rev deploy.Revision, o DeployOptions) (source, error) {
 		if s.version == latest {
 			return source{}, deploy.Invalid("revision.id", s.version, "$LATEST cannot be deployed: traffic shifting needs a published version")
 		}
-		if !isVersionNumber(s.version) {
-			return source{}, deploy.Invalid("revision.id", s.version, "want a published version number")
+		if !isVersionNumber(s.version) || strings.Trim(s.version, "0") == "" {
+			return source{}, deploy.Invalid("revision.id", s.version, "want a published version number (1 or more)")
 		}
 	case sourceZip:
 		if s.dir {
@@ -427,6 +431,9 @@ func resolveSource(rev deploy.Revision, o DeployOptions) (source, error) {
 			}
 			s.zip = b
 		} else if s.zipPath != "" {
+			if err := checkZipFile(s.zipPath); err != nil {
+				return source{}, err
+			}
 			b, err := os.ReadFile(s.zipPath)
 			if err != nil {
 				return source{}, deploy.Invalid("zip", s.zipPath, err.Error())
@@ -435,6 +442,9 @@ func resolveSource(rev deploy.Revision, o DeployOptions) (source, error) {
 		}
 		if len(s.zip) == 0 {
 			return source{}, deploy.Invalid("zip", s.zipPath, "the deployment package is empty")
+		}
+		if err := checkZip(s.label(), s.zip); err != nil {
+			return source{}, err
 		}
 	case sourceS3:
 		if s.bucket == "" || s.key == "" {
@@ -446,6 +456,12 @@ func resolveSource(rev deploy.Revision, o DeployOptions) (source, error) {
 
 // parseSource reads Revision.Source.
 func parseSource(src string) (source, error) {
+	if !utf8.ValidString(src) {
+		return source{}, deploy.Invalid("revision.source", src, "not valid UTF-8")
+	}
+	if scheme, _, ok := strings.Cut(src, "://"); ok && scheme != "s3" {
+		return source{}, deploy.Invalid("revision.source", src, "a "+scheme+":// URL is not a Lambda code source; want s3://bucket/key[?versionId=V]")
+	}
 	switch {
 	case strings.HasPrefix(src, "s3://"):
 		u, err := url.Parse(src)

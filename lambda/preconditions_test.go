@@ -48,10 +48,10 @@ func TestPreconditions(t *testing.T) {
 			is:  deploy.ErrInvalidRequest, text: []string{"already points at version 1"}},
 		{name: "ZipEqualsCurrentCode",
 			setup: func(e *env) {
-				e.fake.AddAlias("app", "live", e.fake.Publish("app", []byte("same code")), nil)
+				e.fake.AddAlias("app", "live", e.fake.Publish("app", fakeZip("same code")), nil)
 			},
 			req: func(e *env) deploy.Request {
-				return deploy.Request{Target: e.tgt, Options: &lambda.DeployOptions{Zip: []byte("same code")}}
+				return deploy.Request{Target: e.tgt, Options: &lambda.DeployOptions{Zip: fakeZip("same code")}}
 			},
 			is: deploy.ErrInvalidRequest, text: []string{"already runs this code"}},
 		{name: "AliasWeightedBySomeoneElse",

@@ -45,6 +45,12 @@ func ParseTarget(t deploy.Target) (function, alias string, err error) {
 	if isVersionNumber(alias) {
 		return "", "", deploy.Invalid("target.alias", alias, "a version number is not an alias")
 	}
+	if err := checkFunctionName("target.function", function); err != nil {
+		return "", "", err
+	}
+	if err := checkAliasName("target.alias", alias); err != nil {
+		return "", "", err
+	}
 	return function, alias, nil
 }
 

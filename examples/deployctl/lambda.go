@@ -199,6 +199,10 @@ func lambdaDeploy(ctx context.Context, a *app, eng *deploy.Engine, client *lambd
 	if sources != 1 {
 		return usagef("give exactly one of --zip, --s3, --image and --version (or --src DIR)")
 	}
+	if f.s3 != "" && !strings.HasPrefix(f.s3, "s3://") {
+		// Otherwise a URL ending in .zip would be read as a local file.
+		return deploy.Invalid("--s3", f.s3, "not an s3:// URL; want s3://bucket/key[?versionId=V]")
+	}
 	strategy, err := deploy.ParseStrategy(f.strategy)
 	if err != nil {
 		return err

@@ -177,6 +177,14 @@ func parseTarget(t deploy.Target) (cluster, service string, err error) {
 	if t.Platform != "" && t.Platform != Platform {
 		return "", "", deploy.Invalid("target.platform", t.Platform, "want ecs")
 	}
+	if !strings.HasPrefix(cluster, "arn:") {
+		if err := checkName("target.cluster", cluster); err != nil {
+			return "", "", err
+		}
+	}
+	if err := checkName("target.service", service); err != nil {
+		return "", "", err
+	}
 	return cluster, service, nil
 }
 

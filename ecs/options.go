@@ -205,8 +205,10 @@ func settingsOf(req deploy.Request) (settings, error) {
 // normalize checks the options against each other and fills in defaults.
 // It is pure.
 func (o DeployOptions) normalize() (DeployOptions, error) {
-	if o.Tasks != nil && *o.Tasks < 0 {
-		return o, deploy.Invalid("tasks", fmt.Sprint(*o.Tasks), "must not be negative")
+	if o.Tasks != nil {
+		if err := checkDesiredCount("tasks", int(*o.Tasks)); err != nil {
+			return o, err
+		}
 	}
 	switch o.WaitUntil {
 	case "":

@@ -17,6 +17,9 @@ import (
 // tasks, set with the service's minimumHealthyPercent), and steps that map
 // onto none of ECS's native strategies.
 func checkStrategy(req deploy.Request, o DeployOptions) error {
+	if err := checkStrategyPlatform(req.Strategy); err != nil {
+		return err
+	}
 	if req.Strategy.MinHealthy != nil {
 		return deploy.UnsupportedStrategy(Platform, req.Strategy,
 			"keep a minimum of healthy hosts: ECS replaces a service's tasks by percentages (the service's minimumHealthyPercent)")

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/document"
@@ -74,6 +75,9 @@ func parseTaskDefinition(data []byte) (*ecs.RegisterTaskDefinitionInput, error) 
 			return nil, deploy.Invalid(fmt.Sprintf("taskDefinition.containerDefinitions[%d].image", i), "", "required")
 		}
 	}
+	if err := checkTaskDefinitionLimits(in); err != nil {
+		return nil, err
+	}
 	return in, nil
 }
 
@@ -120,6 +124,11 @@ func parseServiceDefinition(data []byte) (*ecs.CreateServiceInput, error) {
 				"a PAUSE hook takes no hookDetails")
 		}
 		h.HookDetails = newDocument(v)
+	}
+	if in.DesiredCount != nil {
+		if err := checkDesiredCount("serviceDefinition.desiredCount", int(*in.DesiredCount)); err != nil {
+			return nil, err
+		}
 	}
 	return in, nil
 }
@@ -222,6 +231,12 @@ func documentJSON(d document.Interface) (any, error) {
 
 // jsonObject decodes data as one JSON object.
 func jsonObject(field string, data []byte) (map[string]any, error) {
+	if err := checkDocSize(field, data); err != nil {
+		return nil, err
+	}
+	if !utf8.Valid(data) {
+		return nil, deploy.Invalid(field, "", "not valid UTF-8")
+	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, deploy.Invalid(field, "", "empty document")
 	}

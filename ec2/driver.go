@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
@@ -269,6 +270,9 @@ func (in *input) revision(req deploy.Request) error {
 		}
 		in.loc = githubLocation(*o.GitHub)
 	case o.AppSpec != "":
+		if !utf8.ValidString(o.AppSpec) {
+			return deploy.Invalid("appSpec", "", "not valid UTF-8")
+		}
 		in.loc = appSpecLocation(o.AppSpec)
 	case req.Revision.Source != "":
 		src := req.Revision.Source

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/switchyard/switchyard/deploy"
 )
@@ -161,6 +162,11 @@ func ValidateCommand(name string, args map[string][]string) error {
 		if len(vs) == 0 {
 			return deploy.Invalid(field, "", "needs a value")
 		}
+		for _, v := range vs {
+			if !utf8.ValidString(v) {
+				return deploy.Invalid(field, "", "not valid UTF-8")
+			}
+		}
 		switch k {
 		case "migrate", "allow_reboot", "upgrade_os_to":
 			if len(vs) != 1 {
@@ -219,6 +225,9 @@ func ValidateCustomJSON(s string) error {
 	trimmed := strings.TrimLeft(s, " \t\r\n")
 	if trimmed == "" {
 		return deploy.Invalid("customJson", "", "empty: leave it unset, or give a JSON object")
+	}
+	if !utf8.ValidString(s) {
+		return deploy.Invalid("customJson", "", "not valid UTF-8")
 	}
 	if !json.Valid([]byte(s)) {
 		var v any

@@ -40,7 +40,12 @@ type motoEnv struct {
 
 func newMotoEnv(t *testing.T) *motoEnv {
 	t.Helper()
-	srv := motoserver.Start(t)
+	return seedMotoEnv(t, motoserver.Start(t))
+}
+
+// seedMotoEnv fills srv as newMotoEnv describes.
+func seedMotoEnv(t *testing.T, srv *motoserver.Server) *motoEnv {
+	t.Helper()
 	cfg := srv.Config()
 	m := &motoEnv{srv: srv, lc: awslambda.NewFromConfig(cfg), cw: srv.CloudWatch()}
 	role := createRole(t, srv, cfg, "lambda-role")

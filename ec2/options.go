@@ -150,12 +150,16 @@ func ParseS3URL(s string, bundleType string) (S3Revision, error) {
 	return r, r.validate()
 }
 
+var legacyBucketRE = regexp.MustCompile(`^[a-zA-Z0-9._-]{1,255}$`)
+
 func (r S3Revision) validate() error {
 	if r.Bucket == "" || r.Key == "" {
 		return deploy.Invalid("s3", "s3://"+r.Bucket+"/"+r.Key, "bucket and key are required")
 	}
-	if strings.ContainsAny(r.Bucket, "/?# ") {
-		return deploy.Invalid("s3.bucket", r.Bucket, "not a bucket name")
+	if strings.ContainsAny(r.Bucket, "/?# ") || !legacyBucketRE.MatchString(r.Bucket) {
+		// The legacy rule (us-east-1 buckets made before March 2018 may
+		// have capitals and underscores), so no existing bucket is refused.
+		return deploy.Invalid("s3.bucket", r.Bucket, "not a bucket name (letters, digits, dots, hyphens and underscores)")
 	}
 	if r.BundleType != "" {
 		if _, err := ParseBundleType(string(r.BundleType)); err != nil {

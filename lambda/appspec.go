@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/switchyard/switchyard/deploy"
 )
@@ -129,6 +130,9 @@ func resourceName(fn string) string { return shortName(fn) }
 // AfterAllowTraffic hooks. The result is validated. Errors are
 // *deploy.ValidationError.
 func ParseAppSpec(content []byte) (AppSpec, error) {
+	if !utf8.Valid(content) {
+		return AppSpec{}, deploy.Invalid("appspec", "", "not valid UTF-8")
+	}
 	dec := json.NewDecoder(bytes.NewReader(content))
 	dec.DisallowUnknownFields()
 	var doc appSpecDoc

@@ -132,6 +132,9 @@ func runOpsWorks(ctx context.Context, a *app, args []string) error {
 		if err != nil {
 			return usagef("--custom-json: %v", err)
 		}
+		if strings.TrimSpace(string(b)) == "" {
+			return deploy.Invalid("customJson", strings.TrimPrefix(f.customJSON, "@"), "the file is empty: leave --custom-json out, or give a JSON object")
+		}
 		f.customJSON = string(b)
 	}
 	target := opsworks.Target(f.stack, f.app)

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+
 	"github.com/switchyard/switchyard/deploy"
 	"github.com/switchyard/switchyard/platform"
 )
@@ -131,7 +133,11 @@ func checkGates(ctx context.Context, c Client, gates []deploy.Gate) error {
 			}
 		case *platform.AlarmGate:
 			if _, err := g.Alarms(ctx); err != nil {
-				if errors.Is(err, deploy.ErrNotFound) {
+				// Only the gate's own finding (DescribeAlarms answered and
+				// the alarm is not there) is bad input; a failed call is
+				// not.
+				var re *smithyhttp.ResponseError
+				if errors.Is(err, deploy.ErrNotFound) && !errors.As(err, &re) {
 					return deploy.Invalid("alarm", "", err.Error())
 				}
 				return err

@@ -187,7 +187,6 @@ func TestBadInputCorpusCommandsOnMoto(t *testing.T) {
 	}
 	ldeploy("missing before-hook", append(app, "--zip", zipPath, "--before-hook", "no-such-function")...)
 	ldeploy("missing after-hook", append(app, "--zip", zipPath, "--after-hook", "no-such-function")...)
-	ldeploy("missing alarm", append(app, "--zip", zipPath, "--alarm", "no-such-alarm")...)
 	ldeploy("bad hook name", append(app, "--zip", zipPath, "--before-hook", "bad hook!")...)
 
 	ecsBase := []string{"--cluster", "prod", "--service", "web", "--no-wait"}

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/switchyard/switchyard/deploy"
 	"github.com/switchyard/switchyard/platform"
@@ -122,6 +124,26 @@ func isHelp(arg string) bool {
 		return true
 	}
 	return false
+}
+
+// checkAlarms refuses, with one DescribeAlarms read, alarm names that
+// CloudWatch does not have: ECS and CodeDeploy take alarm names as they
+// are, and a misspelt one would never go off. A failed call is returned
+// as it is (not bad input).
+func checkAlarms(ctx context.Context, cfg aws.Config, names []string) error {
+	if len(names) == 0 {
+		return nil
+	}
+	g, err := platform.NewAlarmGate(cloudwatch.NewFromConfig(cfg), platform.AlarmGateOptions{Names: names})
+	if err != nil {
+		return err
+	}
+	_, err = g.Alarms(ctx)
+	var re *smithyhttp.ResponseError
+	if errors.Is(err, deploy.ErrNotFound) && !errors.As(err, &re) {
+		return deploy.Invalid("--alarm", strings.Join(names, ","), err.Error())
+	}
+	return err
 }
 
 // awsConfig loads the AWS configuration the global flags describe.

@@ -94,6 +94,9 @@ func runEC2(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := checkAlarms(ctx, cfg, f.alarms); err != nil {
+		return err
+	}
 	drv := ec2.NewFromConfig(cfg, ec2.Options{})
 	eng := a.engine(drv, deploy.Options{})
 	switch cmd {

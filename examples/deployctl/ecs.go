@@ -204,6 +204,9 @@ func runECS(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := checkAlarms(ctx, cfg, f.alarms); err != nil {
+		return err
+	}
 	if conf != nil {
 		if err := conf.LoadPlugins(ctx, newS3(cfg, a.endpointURL)); err != nil {
 			return err

@@ -53,7 +53,11 @@ type plan struct {
 // Prepare validates req, reads the service, task definitions and
 // auto-scaling target, and works out the full diff. It makes no mutating
 // call. Bad input gives an error wrapping deploy.ErrInvalidRequest before
-// any call, and a strategy ECS cannot follow one from
+// any call (among it what ECS itself would refuse: names outside ECS's
+// character rules, a task definition over MaxTaskDefinitionSize or not
+// UTF-8, zero or negative cpu and memory, a desired count over
+// MaxDesiredCount, a CodeDeploy configuration of another compute
+// platform), and a strategy ECS cannot follow one from
 // deploy.UnsupportedStrategy. An unknown service with no service definition
 // to create it, or a task definition that does not exist, gives one
 // wrapping deploy.ErrNotFound. A service with a deployment in progress, or

@@ -185,7 +185,14 @@ func getAlias(ctx context.Context, c Client, fn, alias string) (AliasState, erro
 // already runs) unless the request is a rollback, an alias already
 // weighted (*WeightedAliasError, unless ResetWeights or a rollback), a
 // missing function, alias or version (deploy.ErrNotFound), a strategy
-// Lambda cannot carry out (deploy.UnsupportedStrategy).
+// Lambda cannot carry out (deploy.UnsupportedStrategy). Refused as
+// *deploy.ValidationError, before any mutating call: function and alias
+// names outside Lambda's rules, version 0, a package that is not a zip
+// archive or is over MaxZipSize (or unzips to over MaxUnzippedSize), an
+// http(s) URL as a code source, a non-UTF-8 configuration, a CodeDeploy
+// configuration of another compute platform, and a hook function or
+// CloudWatch alarm (a *platform.AlarmGate) that does not exist (found with
+// GetFunctionConfiguration and DescribeAlarms).
 //
 // When the request publishes new code, the plan's To has no ID (the
 // version number is known once published): its Label is

@@ -172,6 +172,9 @@ func New(drv Driver, opts Options) *Engine {
 	e.rates = newRates(e.opts.Clock, e.opts.Rate)
 	if sb, ok := drv.(StatusBatcher); ok {
 		e.batch = &batcher{sb: sb, lim: e.rates.status, clock: e.opts.Clock, window: e.opts.Poll.BatchWindow}
+		if bs, ok := drv.(BatchSizer); ok && bs.StatusBatchSize() > 0 {
+			e.batch.size = bs.StatusBatchSize()
+		}
 	}
 	return e
 }

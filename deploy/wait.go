@@ -197,8 +197,10 @@ func (p *poller) once(ctx context.Context) error {
 		}
 		if errors.Is(err, ErrThrottled) {
 			// The platform answered: it is only busy. That never counts
-			// toward giving up.
+			// toward giving up, and the engine's rate limiter, not a
+			// longer backoff, paces the next try.
 			p.lastErr = err
+			p.b.Reset()
 			p.r.emit(EventNote, "status throttled, asking again: "+err.Error())
 			return nil
 		}

@@ -17,7 +17,8 @@ import (
 type PollOptions struct {
 	// MinDelay is the first delay. Default 2s.
 	MinDelay time.Duration
-	// MaxDelay caps the delay. Default 30s.
+	// MaxDelay caps the delay. Default 30s. Whatever the delay, a bake the
+	// strategy says ends sooner gets a poll right after its end.
 	MaxDelay time.Duration
 	// Multiplier grows the delay after each unchanged poll. Default 1.5.
 	Multiplier float64

@@ -227,7 +227,15 @@ func (p *poller) once(ctx context.Context) error {
 // request also ends the wait (with errStopRequested). Within a cleanup, a
 // spent budget ends it with an *unknownError.
 func (p *poller) sleep(ctx context.Context, watchStop bool) error {
-	wait, ok := p.e.wait(ctx, p.b.NextBackOff())
+	next := p.b.NextBackOff()
+	// Poll near step boundaries: a bake the strategy says ends sooner than
+	// the next poll gets a poll right after its end.
+	if ev := p.r.event(EventNote, ""); !ev.BakeUntil.IsZero() {
+		if left := ev.BakeUntil.Sub(p.e.opts.Clock.Now()) + p.e.opts.Poll.MinDelay/2; left > 0 && left < next {
+			next = left
+		}
+	}
+	wait, ok := p.e.wait(ctx, next)
 	if !ok {
 		return unknown(p.r.snapshot(), "the cleanup time (Options.CleanupTimeout) ran out", p.lastErr)
 	}

@@ -17,6 +17,7 @@ type batcher struct {
 	lim    *limiter // the engine's status family
 	clock  Clock
 	window time.Duration
+	size   int // deployments a StatusMany call may carry; 0: any
 
 	mu      sync.Mutex
 	pending []*batchReq
@@ -68,6 +69,15 @@ func (b *batcher) flush() {
 		}
 		b.mu.Unlock()
 		b.send(batch)
+		b.mu.Lock()
+		if len(b.pending) == 0 {
+			// Nothing came while the call was in flight: the next poll
+			// opens a new window.
+			b.busy = false
+			b.mu.Unlock()
+			return
+		}
+		b.mu.Unlock()
 	}
 }
 
@@ -79,6 +89,12 @@ func (b *batcher) send(batch []*batchReq) {
 		}
 	}
 	if len(live) == 0 {
+		return
+	}
+	if size := b.size; size > 0 && len(live) > size {
+		for i := 0; i < len(live); i += size {
+			b.send(live[i:min(i+size, len(live))])
+		}
 		return
 	}
 	ds := make([]*Deployment, len(live))

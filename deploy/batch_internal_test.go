@@ -112,3 +112,43 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// With a window, polls that fall due within it go out together, in
+// batches no larger than the driver's StatusBatchSize.
+func TestBatcherGathersByTimeInBatchesOfTheDriversSize(t *testing.T) {
+	g := &gatedBatcher{release: make(chan struct{})}
+	close(g.release)
+	clk := &windowClock{opened: make(chan struct{}), fire: make(chan time.Time)}
+	b := &batcher{sb: g, clock: clk, window: time.Second, size: 3}
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for i := range 7 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := b.status(ctx, &Deployment{ID: fmt.Sprint("d", i)}); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	<-clk.opened // the window opened with the first poll
+	waitFor(t, func() bool { b.mu.Lock(); defer b.mu.Unlock(); return len(b.pending) == 7 })
+	clk.fire <- time.Time{} // the window closes: all seven go, three at a time
+	wg.Wait()
+	if want := []int{3, 3, 1}; fmt.Sprint(g.sizes) != fmt.Sprint(want) {
+		t.Fatalf("batch sizes %v, want %v", g.sizes, want)
+	}
+}
+
+// windowClock lets the test say when a batch window closes.
+type windowClock struct {
+	once   sync.Once
+	opened chan struct{}
+	fire   chan time.Time
+}
+
+func (c *windowClock) Now() time.Time { return time.Time{} }
+func (c *windowClock) After(time.Duration) <-chan time.Time {
+	c.once.Do(func() { close(c.opened) })
+	return c.fire
+}

@@ -196,6 +196,17 @@ type StatusBatcher interface {
 	StatusMany(ctx context.Context, ds []*Deployment) ([]*Deployment, error)
 }
 
+// BatchSizer tells the engine how many deployments one StatusMany call
+// can report in a single platform request (ECS's DescribeServices takes
+// ten). The engine then sends its gathered polls in batches of that size,
+// so its rate control counts platform requests, not StatusMany calls.
+// Without it a batch may hold any number of deployments.
+type BatchSizer interface {
+	// StatusBatchSize must return a positive number, the same on every
+	// call.
+	StatusBatchSize() int
+}
+
 // Clock is the engine's source of time. Every wait the engine makes goes
 // through it, so a fake clock runs an hour-long canary in milliseconds.
 type Clock interface {

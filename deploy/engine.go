@@ -17,7 +17,8 @@ import (
 type PollOptions struct {
 	// MinDelay is the first delay. Default 2s.
 	MinDelay time.Duration
-	// MaxDelay caps the delay. Default 30s.
+	// MaxDelay caps the delay. Default 30s. Whatever the delay, a bake the
+	// strategy says ends sooner gets a poll right after its end.
 	MaxDelay time.Duration
 	// Multiplier grows the delay after each unchanged poll. Default 1.5.
 	Multiplier float64
@@ -172,6 +173,9 @@ func New(drv Driver, opts Options) *Engine {
 	e.rates = newRates(e.opts.Clock, e.opts.Rate)
 	if sb, ok := drv.(StatusBatcher); ok {
 		e.batch = &batcher{sb: sb, lim: e.rates.status, clock: e.opts.Clock, window: e.opts.Poll.BatchWindow}
+		if bs, ok := drv.(BatchSizer); ok && bs.StatusBatchSize() > 0 {
+			e.batch.size = bs.StatusBatchSize()
+		}
 	}
 	return e
 }

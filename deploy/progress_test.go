@@ -65,3 +65,40 @@ func TestEventJSONNamesOneConvention(t *testing.T) {
 	assert.JSONEq(t, `{"time":"0001-01-01T00:00:00Z","kind":"status","target":"x","step":0,"steps":3,"percent":0,
 		"instances":{"done":1,"failed":0,"total":4},"remainingSeconds":90}`, string(b))
 }
+
+// timedStatus records when the engine asked for status.
+type timedStatus struct {
+	*deploytest.Driver
+	clk   *deploytest.Clock
+	times []time.Time
+}
+
+func (s *timedStatus) Status(ctx context.Context, d *deploy.Deployment) (*deploy.Deployment, error) {
+	s.times = append(s.times, s.clk.Now())
+	return s.Driver.Status(ctx, d)
+}
+
+func (s *timedStatus) StatusMany() {}
+
+// In platform mode the engine polls right after a bake the strategy says
+// ends, not up to a whole backoff later.
+func TestPollsNearStepBoundaries(t *testing.T) {
+	clk := deploytest.NewAutoClock(time.Time{})
+	fake := deploytest.NewDriver(deploytest.DriverOptions{Mode: deploy.ModePlatform, Clock: clk, StepTime: 10 * time.Second})
+	target := fake.AddTarget("web", deploy.Revision{ID: "v1"})
+	drv := &timedStatus{Driver: fake, clk: clk}
+	eng := deploy.New(drv, deploy.Options{Clock: clk, Poll: deploy.PollOptions{Jitter: -1, MinDelay: 2 * time.Second, MaxDelay: time.Minute}})
+	start := clk.Now()
+	_, err := eng.Deploy(context.Background(), deploy.Request{Target: target, Revision: deploy.Revision{ID: "v2"},
+		Strategy: deploy.Canary(10, 7*time.Minute)})
+	require.NoError(t, err)
+	// The 10% shift lands 10s in, the bake ends 7 minutes later.
+	bakeEnd := start.Add(10*time.Second + 7*time.Minute)
+	near := false
+	for _, at := range drv.times {
+		if !at.Before(bakeEnd) && at.Sub(bakeEnd) <= 2*time.Second {
+			near = true
+		}
+	}
+	assert.True(t, near, "no poll within 2s after the bake ended at %s: %v", bakeEnd.Format("15:04:05"), drv.times)
+}

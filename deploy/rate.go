@@ -16,7 +16,8 @@ import (
 // ErrThrottled); it then holds the family to the rate the platform was
 // seen to accept (over the last Window, or since the first call), cuts
 // that by a fifth at most four times a Window while throttling goes on, and
-// raises it by a twentieth for every Window without a throttle, so a fleet settles just under the platform's
+// raises it by a tenth for every Window without a throttle (in steps of a
+// quarter Window), so a fleet settles just under the platform's
 // limit instead of retrying in a storm. The zero value means every default.
 type RateOptions struct {
 	// Off turns adaptive rate control off: calls are never delayed, and
@@ -116,8 +117,8 @@ func (l *limiter) done(err error) {
 		}
 		l.accepted = append(l.accepted, now)
 		if l.lim.Limit() != rate.Inf {
-			if since := now.Sub(l.adjusted); since >= l.o.Window {
-				growth := 1 + 0.05*since.Seconds()/l.o.Window.Seconds()
+			if since := now.Sub(l.adjusted); since >= l.o.Window/4 {
+				growth := 1 + 0.1*since.Seconds()/l.o.Window.Seconds()
 				l.set(now, float64(l.lim.Limit())*growth)
 			}
 		}

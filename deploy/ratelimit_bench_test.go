@@ -76,6 +76,9 @@ func (s *simPlatform) Status(_ context.Context, d *deploy.Deployment) (*deploy.D
 // batched is the simulated platform with StatusMany.
 type batched struct{ *simPlatform }
 
+// StatusBatchSize tells the engine one request reports ten deployments.
+func (b batched) StatusBatchSize() int { return b.batch }
+
 func (b batched) StatusMany(_ context.Context, ds []*deploy.Deployment) ([]*deploy.Deployment, error) {
 	out := make([]*deploy.Deployment, len(ds))
 	var errs []error

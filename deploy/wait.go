@@ -197,8 +197,10 @@ func (p *poller) once(ctx context.Context) error {
 		}
 		if errors.Is(err, ErrThrottled) {
 			// The platform answered: it is only busy. That never counts
-			// toward giving up.
+			// toward giving up, and the engine's rate limiter, not a
+			// longer backoff, paces the next try.
 			p.lastErr = err
+			p.b.Reset()
 			p.r.emit(EventNote, "status throttled, asking again: "+err.Error())
 			return nil
 		}
@@ -225,7 +227,15 @@ func (p *poller) once(ctx context.Context) error {
 // request also ends the wait (with errStopRequested). Within a cleanup, a
 // spent budget ends it with an *unknownError.
 func (p *poller) sleep(ctx context.Context, watchStop bool) error {
-	wait, ok := p.e.wait(ctx, p.b.NextBackOff())
+	next := p.b.NextBackOff()
+	// Poll near step boundaries: a bake the strategy says ends sooner than
+	// the next poll gets a poll right after its end.
+	if ev := p.r.event(EventNote, ""); !ev.BakeUntil.IsZero() {
+		if left := ev.BakeUntil.Sub(p.e.opts.Clock.Now()) + p.e.opts.Poll.MinDelay/2; left > 0 && left < next {
+			next = left
+		}
+	}
+	wait, ok := p.e.wait(ctx, next)
 	if !ok {
 		return unknown(p.r.snapshot(), "the cleanup time (Options.CleanupTimeout) ran out", p.lastErr)
 	}

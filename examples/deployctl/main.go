@@ -63,6 +63,7 @@ func commands() []command {
 		{"store", "set up a store: store create dynamodb://TABLE (idempotent)", runStore},
 		{"resume", "finish or roll back every deployment a dead process left unfinished", runResume},
 		{"history", "show a target's revisions and known-good marks from the store (history TARGET)", runHistory},
+		{"fleet", "deploy ECS services and Lambda aliases in dependency order from a YAML or JSON file (deploy FILE)", runFleet},
 		{"version", "print the version", runVersion},
 	}
 }

@@ -11,7 +11,7 @@ func TestHelpAndUnknownFlagsAreConsistent(t *testing.T) {
 	help := [][]string{
 		{"-h"}, {"strategies", "-h"}, {"version", "-h"}, {"history", "-h"}, {"resume", "-h"},
 		{"store", "-h"}, {"lambda", "-h"}, {"lambda", "--help"}, {"ecs", "-h"}, {"ec2", "-h"}, {"opsworks", "-h"},
-		{"lambda", "deploy", "-h"}, {"ecs", "deploy", "-h"}, {"ecs", "render", "-h"}, {"ec2", "deploy", "-h"}, {"opsworks", "command", "-h"},
+		{"lambda", "deploy", "-h"}, {"ecs", "deploy", "-h"}, {"ecs", "render", "-h"}, {"ec2", "deploy", "-h"}, {"opsworks", "command", "-h"}, {"fleet", "-h"}, {"fleet", "deploy", "-h"},
 	}
 	for _, args := range help {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
@@ -25,7 +25,7 @@ func TestHelpAndUnknownFlagsAreConsistent(t *testing.T) {
 		{"--bogus", "version"}, {"strategies", "--bogus"}, {"version", "--bogus"}, {"history", "--bogus"},
 		{"lambda", "deploy", "--bogus"}, {"ecs", "deploy", "--bogus"}, {"ecs", "render", "--bogus"},
 		{"ec2", "deploy", "--bogus"}, {"opsworks", "deploy", "--bogus"}, {"store", "create", "--bogus"},
-		{"lambda", "deploy", "--version"},
+		{"lambda", "deploy", "--version"}, {"fleet", "deploy", "--bogus"},
 	}
 	for _, args := range bad {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {

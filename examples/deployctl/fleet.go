@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -149,11 +148,8 @@ func runFleet(ctx context.Context, a *app, args []string) error {
 	}
 	fs := a.flags("fleet deploy")
 	dryRun := fs.Bool("dry-run", false, "plan every target and change nothing")
-	if err := fs.Parse(args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageError{err.Error()}
+	if err := parseFlags(fs, args[1:]); err != nil {
+		return err
 	}
 	if fs.NArg() != 1 {
 		return usagef("fleet deploy wants one FILE")

@@ -54,6 +54,7 @@ func TestPlanFindsMissingAlarmAndHookOnMoto(t *testing.T) {
 		{"missing alarm", []deploy.Gate{gate("app-errros")}, "app-errros"},
 		{"missing hook", []deploy.Gate{gate("app-errors"), hook("app-pre-traffik")}, "app-pre-traffik"},
 		{"bad hook name", []deploy.Gate{hook("bad hook!")}, "bad hook!"},
+		{"missing qualified hook", []deploy.Gate{hook("arn:aws:lambda:us-east-1:123456789012:function:app-gone:live")}, "app-gone"},
 	} {
 		_, err := eng.Plan(ctx, req(tc.gates...))
 		var ve *deploy.ValidationError
@@ -61,7 +62,7 @@ func TestPlanFindsMissingAlarmAndHookOnMoto(t *testing.T) {
 			t.Errorf("%s: err = %v, want a *deploy.ValidationError naming %q", tc.name, err, tc.want)
 		}
 	}
-	if _, err := eng.Plan(ctx, req(gate("app-errors"), hook("app-pre"))); err != nil {
+	if _, err := eng.Plan(ctx, req(gate("app-errors"), hook("app-pre"), hook("arn:aws:lambda:us-east-1:123456789012:function:app-post"))); err != nil {
 		t.Fatalf("plan with an existing alarm and hook: %v", err)
 	}
 	for _, c := range rec.Calls() {

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awslambda "github.com/aws/aws-sdk-go-v2/service/lambda"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/switchyard/switchyard/deploy"
@@ -125,7 +127,10 @@ func checkGates(ctx context.Context, c Client, gates []deploy.Gate) error {
 			if err := checkFunctionName("hook "+g.Name(), fn); err != nil {
 				return err
 			}
-			if _, err := getConfig(ctx, c, fn, latest); err != nil {
+			// No qualifier: the name may be a qualified ARN.
+			_, err := c.GetFunctionConfiguration(ctx, &awslambda.GetFunctionConfigurationInput{FunctionName: aws.String(fn)})
+			if err != nil {
+				err = platform.Wrap(Platform, "GetFunctionConfiguration", Platform+":"+fn, err)
 				if errors.Is(err, deploy.ErrNotFound) {
 					return deploy.Invalid("hook "+string(g.Phase()), fn, "no such Lambda function")
 				}

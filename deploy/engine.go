@@ -346,7 +346,7 @@ func (e *Engine) Plan(ctx context.Context, req Request) (*Plan, error) {
 	if err != nil {
 		return nil, e.wrap("plan", req.Target, "", err)
 	}
-	p, err := e.drv.Prepare(ctx, req)
+	p, err := e.prepare(ctx, req)
 	if err != nil {
 		return nil, e.wrap("prepare", req.Target, "", err)
 	}
@@ -754,6 +754,25 @@ func (e *Engine) checkGates(ctx context.Context, r *run, phase Phase) error {
 		e.emit(ev)
 	}
 	return nil
+}
+
+// prepare asks the driver for a plan. Prepare changes nothing, so a
+// throttled one is asked again after backing off, within ctx: a busy
+// platform never fails a deployment before it starts.
+func (e *Engine) prepare(ctx context.Context, req Request) (*Plan, error) {
+	b := e.newBackoff()
+	for {
+		p, err := call(ctx, e.rates.status, func() (*Plan, error) { return e.drv.Prepare(ctx, req) })
+		if !errors.Is(err, ErrThrottled) || ctx.Err() != nil {
+			return p, err
+		}
+		e.emit(Event{Kind: EventNote, Target: req.Target.String(), Message: "plan throttled, asking again: " + err.Error()})
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-e.opts.Clock.After(b.NextBackOff()):
+		}
+	}
 }
 
 // checkGate runs one gate. A check the platform throttled (an error

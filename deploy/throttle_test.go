@@ -109,3 +109,28 @@ func TestThrottledStopIsAskedAgain(t *testing.T) {
 	assert.Empty(t, got.RolledBackBy, "the platform's own stop rolled it back, once asked again")
 	assert.Equal(t, map[string]float64{"v1": 100}, d.Serving("web"))
 }
+
+// prepThrottled is throttled on its first Prepare calls.
+type prepThrottled struct {
+	*deploytest.Driver
+	left atomic.Int32
+}
+
+func (d *prepThrottled) Prepare(ctx context.Context, req deploy.Request) (*deploy.Plan, error) {
+	if d.left.Add(-1) >= 0 {
+		return nil, throttled("DescribeServices")
+	}
+	return d.Driver.Prepare(ctx, req)
+}
+
+func TestThrottledPrepareIsAskedAgain(t *testing.T) {
+	clk := deploytest.NewAutoClock(time.Time{})
+	f := deploytest.NewDriver(deploytest.DriverOptions{Clock: clk})
+	tg := f.AddTarget("web", deploy.Revision{ID: "v1"})
+	d := &prepThrottled{Driver: f}
+	d.left.Store(3)
+	eng := deploy.New(d, deploy.Options{Clock: clk})
+	got, err := eng.Deploy(ctxT(t), deploy.Request{Target: tg, Revision: deploy.Revision{ID: "v2"}})
+	require.NoError(t, err, "a throttled plan is not a failed deployment")
+	assert.Equal(t, deploy.StatusSucceeded, got.Status)
+}

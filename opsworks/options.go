@@ -227,7 +227,15 @@ func ValidateCustomJSON(s string) error {
 		return deploy.Invalid("customJson", "", "empty: leave it unset, or give a JSON object")
 	}
 	if !utf8.ValidString(s) {
-		return deploy.Invalid("customJson", "", "not valid UTF-8")
+		at := 0
+		for at < len(s) {
+			r, n := utf8.DecodeRuneInString(s[at:])
+			if r == utf8.RuneError && n <= 1 {
+				break
+			}
+			at += n
+		}
+		return deploy.Invalid("customJson", "", fmt.Sprintf("not valid UTF-8 at byte %d", at+1))
 	}
 	if !json.Valid([]byte(s)) {
 		var v any

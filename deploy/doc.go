@@ -33,6 +33,10 @@
 //   - StatusBatcher: report many deployments in fewer platform calls. With
 //     it the engine gathers the polls of the deployments it runs at the same
 //     time (a fleet) into StatusMany calls; without it each is polled alone.
+//     BatchSizer says how many one platform request can report, so batches
+//     are cut to that size and rate control counts requests.
+//   - Finder and Adopter: find, and take over, a deployment a dead process
+//     started, for Engine.Resume (see Store).
 //
 // The contract each method owes is written on Driver and the optional
 // interfaces as "must" sentences, and package deploytest checks every one

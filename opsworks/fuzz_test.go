@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/switchyard/switchyard/deploy"
 	"github.com/switchyard/switchyard/opsworks"
@@ -22,7 +23,9 @@ func FuzzCustomJSON(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in string) {
 		err := opsworks.ValidateCustomJSON(in)
 		var m map[string]json.RawMessage
-		want := json.Unmarshal([]byte(in), &m) == nil && m != nil
+		// encoding/json would take invalid UTF-8 (replacing it); OpsWorks
+		// gets exactly the bytes given, so they must be UTF-8.
+		want := utf8.ValidString(in) && json.Unmarshal([]byte(in), &m) == nil && m != nil
 		if (err == nil) != want {
 			t.Fatalf("ValidateCustomJSON(%q) = %v; json.Unmarshal into an object ok = %v", in, err, want)
 		}

@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -224,3 +225,25 @@ func (SystemClock) Now() time.Time { return time.Now() }
 
 // After returns time.After(d).
 func (SystemClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
+// StopEnded applies the Stopper contract's rules for a deployment that has
+// ended with status s: StopSucceeded for one that ended RolledBack, or
+// Stopped or Failed when o asks no rollback; an error wrapping
+// ErrCannotStop for one that Succeeded, and for a rollback of one that
+// ended Stopped or Failed (an ended deployment is reversed by a new one,
+// Engine.Rollback). ended is false when s is live: the driver must then
+// stop the deployment itself. Drivers call it first in Stop.
+func StopEnded(s Status, o StopOptions) (out StopOutcome, ended bool, err error) {
+	switch s {
+	case StatusSucceeded:
+		return "", true, fmt.Errorf("%w: the deployment already succeeded; reverse it with a new deployment (Engine.Rollback)", ErrCannotStop)
+	case StatusStopped, StatusFailed:
+		if o.Rollback {
+			return "", true, fmt.Errorf("%w: the deployment already ended %s; reverse it with a new deployment (Engine.Rollback)", ErrCannotStop, s)
+		}
+		return StopSucceeded, true, nil
+	case StatusRolledBack:
+		return StopSucceeded, true, nil
+	}
+	return "", false, nil
+}

@@ -220,3 +220,28 @@ func TestEngineContinue(t *testing.T) {
 	plain := deploy.New(minimalDriver{}, deploy.Options{})
 	assert.ErrorIs(t, plain.Continue(ctxT(t), &deploy.Deployment{ID: "m-1"}), deploy.ErrUnsupported)
 }
+
+func TestStopEnded(t *testing.T) {
+	for _, tt := range []struct {
+		s        deploy.Status
+		rollback bool
+		out      deploy.StopOutcome
+		ended    bool
+		cannot   bool
+	}{
+		{deploy.StatusSucceeded, false, "", true, true},
+		{deploy.StatusSucceeded, true, "", true, true},
+		{deploy.StatusStopped, false, deploy.StopSucceeded, true, false},
+		{deploy.StatusStopped, true, "", true, true},
+		{deploy.StatusFailed, false, deploy.StopSucceeded, true, false},
+		{deploy.StatusFailed, true, "", true, true},
+		{deploy.StatusRolledBack, true, deploy.StopSucceeded, true, false},
+		{deploy.StatusInProgress, true, "", false, false},
+		{deploy.StatusBaking, false, "", false, false},
+	} {
+		out, ended, err := deploy.StopEnded(tt.s, deploy.StopOptions{Rollback: tt.rollback})
+		assert.Equal(t, tt.out, out, "%s rollback=%v", tt.s, tt.rollback)
+		assert.Equal(t, tt.ended, ended, "%s rollback=%v", tt.s, tt.rollback)
+		assert.Equal(t, tt.cannot, errors.Is(err, deploy.ErrCannotStop), "%s rollback=%v: %v", tt.s, tt.rollback, err)
+	}
+}

@@ -875,18 +875,8 @@ func (d *Driver) Stop(ctx context.Context, dep *deploy.Deployment, o deploy.Stop
 	if err != nil {
 		return "", wrap("stop", dep.Target, dep.ID, err)
 	}
-	switch s.Status {
-	case deploy.StatusRolledBack:
-		return deploy.StopSucceeded, nil
-	case deploy.StatusSucceeded:
-		return "", wrap("stop", dep.Target, dep.ID, fmt.Errorf("%w: the deployment succeeded; "+
-			"roll it back with a new deployment (Engine.Rollback)", deploy.ErrCannotStop))
-	case deploy.StatusStopped, deploy.StatusFailed:
-		if !o.Rollback {
-			return deploy.StopSucceeded, nil
-		}
-		return "", wrap("stop", dep.Target, dep.ID, fmt.Errorf("%w: the deployment already ended %s; "+
-			"roll it back with a new deployment (Engine.Rollback)", deploy.ErrCannotStop, s.Status))
+	if out, ended, err := deploy.StopEnded(s.Status, o); ended {
+		return out, wrap("stop", dep.Target, dep.ID, err)
 	}
 	if s.RolledBackBy != "" {
 		// CodeDeploy is rolling it back already.

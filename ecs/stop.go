@@ -61,7 +61,7 @@ func (d *Driver) stop(ctx context.Context, dep *deploy.Deployment, o deploy.Stop
 	if err != nil {
 		return "", err
 	}
-	if out, ended, err := endedOutcome(cur.Status, o); ended {
+	if out, ended, err := deploy.StopEnded(cur.Status, o); ended {
 		return out, err
 	}
 	if det != nil && det.codeDeployID != "" {
@@ -89,7 +89,7 @@ func (d *Driver) stop(ctx context.Context, dep *deploy.Deployment, o deploy.Stop
 			if platform.Classify(err) == platform.ClassConflict {
 				// It may have ended since Status looked.
 				if cur, serr := d.Status(ctx, dep); serr == nil {
-					if out, ended, eerr := endedOutcome(cur.Status, o); ended {
+					if out, ended, eerr := deploy.StopEnded(cur.Status, o); ended {
 						return out, eerr
 					}
 				}
@@ -143,24 +143,6 @@ func (d *Driver) stop(ctx context.Context, dep *deploy.Deployment, o deploy.Stop
 	det.mu.Unlock()
 	deploy.NotifierFrom(ctx)(deploy.EventNote, "stopping by rolling back: updated the service to "+dep.From.String())
 	return deploy.StopPending, nil
-}
-
-// endedOutcome applies the contract's rules to a stop of a deployment
-// that has ended; ended is false when it has not.
-func endedOutcome(st deploy.Status, o deploy.StopOptions) (out deploy.StopOutcome, ended bool, err error) {
-	switch st {
-	case deploy.StatusSucceeded:
-		return "", true, fmt.Errorf("%w: the deployment already succeeded", deploy.ErrCannotStop)
-	case deploy.StatusStopped, deploy.StatusFailed:
-		if o.Rollback {
-			return "", true, fmt.Errorf("%w: the deployment already ended %s; reverse it with a new deployment (deploy.Engine.Rollback)",
-				deploy.ErrCannotStop, st)
-		}
-		return deploy.StopSucceeded, true, nil
-	case deploy.StatusRolledBack:
-		return deploy.StopSucceeded, true, nil
-	}
-	return "", false, nil
 }
 
 // Continue lets a deployment paused at a PAUSE lifecycle hook (StatusReady)

@@ -421,18 +421,8 @@ func (c *CodeDeployDriver) Stop(ctx context.Context, d *deploy.Deployment, o dep
 		}
 		st = s.Apply(d)
 	}
-	switch st.Status {
-	case deploy.StatusRolledBack:
-		return deploy.StopSucceeded, nil
-	case deploy.StatusSucceeded:
-		return "", wrap("stop", d.Target, d.ID, fmt.Errorf("%w: the deployment succeeded; "+
-			"roll it back with a new deployment (Engine.Rollback)", deploy.ErrCannotStop))
-	case deploy.StatusStopped, deploy.StatusFailed:
-		if !o.Rollback {
-			return deploy.StopSucceeded, nil
-		}
-		return "", wrap("stop", d.Target, d.ID, fmt.Errorf("%w: the deployment already ended %s; "+
-			"roll it back with a new deployment (Engine.Rollback)", deploy.ErrCannotStop, st.Status))
+	if out, ended, err := deploy.StopEnded(st.Status, o); ended {
+		return out, wrap("stop", d.Target, d.ID, err)
 	}
 	out, err := c.tracker.Stop(ctx, d.ID, o.Rollback)
 	if err != nil {

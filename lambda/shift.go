@@ -176,18 +176,8 @@ func (d *Driver) Stop(ctx context.Context, dep *deploy.Deployment, o deploy.Stop
 		return "", wrap("stop", rec.d.Target, rec.d.ID, err)
 	}
 	det := rec.det
-	switch rec.d.Status {
-	case deploy.StatusRolledBack:
-		return deploy.StopSucceeded, nil
-	case deploy.StatusSucceeded:
-		return "", wrap("stop", rec.d.Target, rec.d.ID, fmt.Errorf("%w: the deployment succeeded; "+
-			"roll it back with a new deployment (Engine.Rollback)", deploy.ErrCannotStop))
-	case deploy.StatusStopped, deploy.StatusFailed:
-		if !o.Rollback {
-			return deploy.StopSucceeded, nil
-		}
-		return "", wrap("stop", rec.d.Target, rec.d.ID, fmt.Errorf("%w: the deployment already ended %s; "+
-			"roll it back with a new deployment (Engine.Rollback)", deploy.ErrCannotStop, rec.d.Status))
+	if out, ended, err := deploy.StopEnded(rec.d.Status, o); ended {
+		return out, wrap("stop", rec.d.Target, rec.d.ID, err)
 	}
 	now := d.opts.Clock.Now()
 	if !o.Rollback {

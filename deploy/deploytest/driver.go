@@ -606,17 +606,8 @@ func (f *Driver) Stop(ctx context.Context, d *deploy.Deployment, o deploy.StopOp
 		return "", fmt.Errorf("%w: %w", deploy.ErrCannotStop, f.stopErr)
 	}
 	f.advance(fd)
-	switch fd.d.Status {
-	case deploy.StatusSucceeded:
-		return "", fmt.Errorf("%w: deployment %s already succeeded; reverse it with a new deployment", deploy.ErrCannotStop, d.ID)
-	case deploy.StatusFailed, deploy.StatusStopped:
-		if o.Rollback {
-			return "", fmt.Errorf("%w: deployment %s already ended %s; reverse it with a new deployment",
-				deploy.ErrCannotStop, d.ID, fd.d.Status)
-		}
-		return deploy.StopSucceeded, nil
-	case deploy.StatusRolledBack:
-		return deploy.StopSucceeded, nil
+	if out, ended, err := deploy.StopEnded(fd.d.Status, o); ended {
+		return out, err
 	}
 	f.mutated()
 	if fd.stopsLeft > 0 {

@@ -85,5 +85,5 @@ func NewFromConfig(cfg aws.Config, o Options) *Driver {
 	if o.AutoScaling == nil {
 		o.AutoScaling = autoscaling.NewFromConfig(cfg)
 	}
-	return New(codedeploy.NewFromConfig(cfg), o)
+	return New(platform.NewCodeDeployClient(cfg), o)
 }

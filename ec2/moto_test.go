@@ -52,7 +52,9 @@ func TestMoto(t *testing.T) {
 			{filter("Env", "prod"), filter("Env", "staging")}, {filter("Role", "web")}}}}); err != nil {
 		t.Fatal(err)
 	}
-	drv := ec2.New(cd, ec2.Options{EC2: ec})
+	// NewFromConfig, as deployctl builds it: its CodeDeploy client reads
+	// moto's ISO timestamps (platform.NewCodeDeployClient).
+	drv := ec2.NewFromConfig(s.Config(), ec2.Options{EC2: ec})
 	tgt := ec2.Target("shop", "web")
 	req := deploy.Request{Target: tgt, Options: &ec2.DeployOptions{S3: &ec2.S3Revision{Bucket: "releases", Key: "web/v2.zip", Version: "v2"}}}
 	p, err := drv.Prepare(ctx, req)

@@ -41,7 +41,7 @@ type codeDeployPlan struct {
 	svc  *types.Service
 }
 
-func newCodeDeployClient(cfg aws.Config) CodeDeployAPI { return codedeploy.NewFromConfig(cfg) }
+func newCodeDeployClient(cfg aws.Config) CodeDeployAPI { return platform.NewCodeDeployClient(cfg) }
 
 func isCodeDeploy(svc *types.Service) bool {
 	return svc.DeploymentController != nil && svc.DeploymentController.Type == types.DeploymentControllerTypeCodeDeploy

@@ -75,7 +75,7 @@ func NewCodeDeploy(lc Client, cd platform.CodeDeployAPI, o CodeDeployOptions) *C
 // NewCodeDeployFromConfig returns a CodeDeploy-managed driver over the
 // Lambda and CodeDeploy clients made from cfg.
 func NewCodeDeployFromConfig(cfg aws.Config, o CodeDeployOptions) *CodeDeployDriver {
-	return NewCodeDeploy(awslambda.NewFromConfig(cfg), codedeploy.NewFromConfig(cfg), o)
+	return NewCodeDeploy(awslambda.NewFromConfig(cfg), platform.NewCodeDeployClient(cfg), o)
 }
 
 // Platform returns "lambda".

@@ -299,7 +299,11 @@ func runHistory(ctx context.Context, a *app, args []string) error {
 			if e.Status == deploy.StatusSucceeded {
 				mark = "✓" // known good
 			}
-			fmt.Fprintf(w, "%s %-30s %-10s %-40s %s\n", mark, e.Revision, e.Status, e.DeploymentID, e.At.Format(time.RFC3339))
+			at := "" // the revision a target ran before any deployment has no time
+			if !e.At.IsZero() {
+				at = e.At.Format(time.RFC3339)
+			}
+			fmt.Fprintf(w, "%s %-30s %-10s %-40s %s\n", mark, e.Revision, e.Status, e.DeploymentID, at)
 		}
 		if holder != nil {
 			fmt.Fprintln(w, "locked by", holder)

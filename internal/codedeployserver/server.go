@@ -39,7 +39,6 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
 	"github.com/aws/smithy-go"
 
@@ -106,13 +105,7 @@ func Start(t testing.TB, fake *codedeployfake.Fake) *Server {
 // an HTTP client that hands the transport a copy of each request body (see
 // bufclient.Client).
 func (s *Server) Config() aws.Config {
-	return aws.Config{
-		Region:           Region,
-		Credentials:      credentials.NewStaticCredentialsProvider("testing", "testing", ""),
-		BaseEndpoint:     aws.String(s.URL),
-		RetryMaxAttempts: 1,
-		HTTPClient:       bufclient.Client{HTTP: &http.Client{Transport: s.transport}},
-	}
+	return bufclient.Config(s.URL, Region, s.transport)
 }
 
 // Client returns the real SDK CodeDeploy client, configured by Config.

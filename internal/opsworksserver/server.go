@@ -31,7 +31,6 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	awsopsworks "github.com/aws/aws-sdk-go-v2/service/opsworks"
 	"github.com/aws/smithy-go"
 
@@ -96,13 +95,7 @@ func (s *Server) Bodies() []string {
 // Config returns an aws.Config for the server: static credentials, region
 // Region, BaseEndpoint the server's URL and one attempt per call.
 func (s *Server) Config() aws.Config {
-	return aws.Config{
-		Region:           Region,
-		Credentials:      credentials.NewStaticCredentialsProvider("testing", "testing", ""),
-		BaseEndpoint:     aws.String(s.URL),
-		RetryMaxAttempts: 1,
-		HTTPClient:       bufclient.Client{HTTP: &http.Client{Transport: s.transport}},
-	}
+	return bufclient.Config(s.URL, Region, s.transport)
 }
 
 // Client returns the real SDK OpsWorks client, configured by Config.

@@ -762,7 +762,7 @@ func (e *Engine) checkGates(ctx context.Context, r *run, phase Phase) error {
 func (e *Engine) prepare(ctx context.Context, req Request) (*Plan, error) {
 	b := e.newBackoff()
 	for {
-		p, err := call(ctx, e.rates.status, func() (*Plan, error) { return e.drv.Prepare(ctx, req) })
+		p, err := call(ctx, e.rates.prepare, func() (*Plan, error) { return e.drv.Prepare(ctx, req) })
 		if !errors.Is(err, ErrThrottled) || ctx.Err() != nil {
 			return p, err
 		}

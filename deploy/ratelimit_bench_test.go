@@ -107,41 +107,59 @@ func (b batched) StatusMany(_ context.Context, ds []*deploy.Deployment) ([]*depl
 // (throttled ones included) per useful call, and the deployments reported
 // Failed although the platform completed them.
 func BenchmarkFleetAtRateLimit(b *testing.B) {
+	poll := deploy.PollOptions{MinDelay: 20 * time.Millisecond, MaxDelay: 200 * time.Millisecond, BatchWindow: 20 * time.Millisecond}
 	for _, n := range []int{10, 100, 1000} {
 		for _, mode := range []string{"Status", "StatusMany10"} {
 			b.Run(fmt.Sprintf("targets=%d/%s", n, mode), func(b *testing.B) {
-				const perSecond = 500
 				for b.Loop() {
-					sim := &simPlatform{lim: rate.NewLimiter(perSecond, perSecond/10), reads: map[string]int{}}
-					var drv deploy.Driver = sim
-					needed := float64(3 * n)
-					if mode == "StatusMany10" {
-						sim.batch = 10
-						drv = batched{sim}
-						needed = float64(3*n) / 10
-					}
-					eng := deploy.New(drv, deploy.Options{Concurrency: n,
-						Poll: deploy.PollOptions{MinDelay: 20 * time.Millisecond, MaxDelay: 200 * time.Millisecond, BatchWindow: 20 * time.Millisecond}})
-					reqs := make([]deploy.Request, n)
-					for i := range reqs {
-						reqs[i] = deploy.Request{Target: deploy.Target{Name: fmt.Sprint("svc-", i)}, Revision: deploy.Revision{ID: "2"}}
-					}
-					start := time.Now()
-					ds, _ := eng.DeployAll(context.Background(), reqs, deploy.FleetOptions{})
-					wall := time.Since(start)
-					failed := 0
-					for _, d := range ds {
-						if d == nil || d.Status != deploy.StatusSucceeded {
-							failed++
-						}
-					}
-					floor := time.Duration(needed / perSecond * float64(time.Second))
-					b.ReportMetric(float64(wall)/float64(max(floor, 200*time.Millisecond)), "wall/floor")
-					b.ReportMetric(float64(sim.calls.Load())/needed, "calls/useful")
-					b.ReportMetric(float64(sim.throttled.Load()), "throttled")
-					b.ReportMetric(float64(failed), "failed")
+					fleetAtRateLimit(b, n, mode, 500, 50, poll)
 				}
 			})
 		}
 	}
+}
+
+// BenchmarkFleetAtRateLimitDefaults is the fleet as AWS paces it, with
+// every engine default (polls from 2 s to 30 s): 1000 targets whose status
+// reads are limited to 100 a second, burst 10 or 100, so the floor is 30 s.
+func BenchmarkFleetAtRateLimitDefaults(b *testing.B) {
+	for _, burst := range []int{10, 100} {
+		for _, mode := range []string{"Status", "StatusMany10"} {
+			b.Run(fmt.Sprintf("targets=1000/burst=%d/%s", burst, mode), func(b *testing.B) {
+				for b.Loop() {
+					fleetAtRateLimit(b, 1000, mode, 100, burst, deploy.PollOptions{})
+				}
+			})
+		}
+	}
+}
+
+func fleetAtRateLimit(b *testing.B, n int, mode string, perSecond float64, burst int, poll deploy.PollOptions) {
+	sim := &simPlatform{lim: rate.NewLimiter(rate.Limit(perSecond), burst), reads: map[string]int{}}
+	var drv deploy.Driver = sim
+	needed := float64(3 * n)
+	if mode == "StatusMany10" {
+		sim.batch = 10
+		drv = batched{sim}
+		needed = float64(3*n) / 10
+	}
+	eng := deploy.New(drv, deploy.Options{Concurrency: n, Poll: poll})
+	reqs := make([]deploy.Request, n)
+	for i := range reqs {
+		reqs[i] = deploy.Request{Target: deploy.Target{Name: fmt.Sprint("svc-", i)}, Revision: deploy.Revision{ID: "2"}}
+	}
+	start := time.Now()
+	ds, _ := eng.DeployAll(context.Background(), reqs, deploy.FleetOptions{})
+	wall := time.Since(start)
+	failed := 0
+	for _, d := range ds {
+		if d == nil || d.Status != deploy.StatusSucceeded {
+			failed++
+		}
+	}
+	floor := time.Duration(needed / perSecond * float64(time.Second))
+	b.ReportMetric(float64(wall)/float64(max(floor, 200*time.Millisecond)), "wall/floor")
+	b.ReportMetric(float64(sim.calls.Load())/needed, "calls/useful")
+	b.ReportMetric(float64(sim.throttled.Load()), "throttled")
+	b.ReportMetric(float64(failed), "failed")
 }

@@ -230,6 +230,15 @@ func (e *Engine) wrap(op string, t Target, id string, err error) error {
 	return &Error{Platform: e.platform(), Op: op, Target: t.String(), DeploymentID: id, Err: err}
 }
 
+// targetCtx returns ctx carrying a Notifier whose notes are events of
+// target t, for driver calls made before a deployment exists (Prepare,
+// Start).
+func (e *Engine) targetCtx(ctx context.Context, t Target) context.Context {
+	return WithNotifier(ctx, func(kind EventKind, msg string) {
+		e.emit(Event{Kind: kind, Target: t.String(), Message: msg})
+	})
+}
+
 func (e *Engine) emit(ev Event) {
 	ev.Time = e.opts.Clock.Now()
 	attrs := []any{"kind", ev.Kind, "target", ev.Target}
@@ -453,7 +462,7 @@ func (e *Engine) Execute(ctx context.Context, p *Plan) (*Deployment, error) {
 		return nil, e.wrap("journal", req.Target, "", err)
 	}
 	ctx = j.with(ctx)
-	d, err := call(ctx, e.rates.mutation, func() (*Deployment, error) { return e.drv.Start(ctx, p) })
+	d, err := call(ctx, e.rates.mutation, func() (*Deployment, error) { return e.drv.Start(e.targetCtx(ctx, req.Target), p) })
 	if err == nil && (d == nil || d.ID == "") {
 		err = errors.New("driver returned no deployment ID")
 	}
@@ -762,7 +771,7 @@ func (e *Engine) checkGates(ctx context.Context, r *run, phase Phase) error {
 func (e *Engine) prepare(ctx context.Context, req Request) (*Plan, error) {
 	b := e.newBackoff()
 	for {
-		p, err := call(ctx, e.rates.prepare, func() (*Plan, error) { return e.drv.Prepare(ctx, req) })
+		p, err := call(ctx, e.rates.prepare, func() (*Plan, error) { return e.drv.Prepare(e.targetCtx(ctx, req.Target), req) })
 		if !errors.Is(err, ErrThrottled) || ctx.Err() != nil {
 			return p, err
 		}

@@ -1,0 +1,214 @@
+package ec2_test
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
+	cdtypes "github.com/aws/aws-sdk-go-v2/service/codedeploy/types"
+
+	"github.com/switchyard/switchyard/deploy"
+	"github.com/switchyard/switchyard/ec2"
+	"github.com/switchyard/switchyard/internal/codedeployserver"
+	"github.com/switchyard/switchyard/platform"
+	"github.com/switchyard/switchyard/platform/codedeployfake"
+	"github.com/switchyard/switchyard/platform/faultinject"
+)
+
+// liveStatuses are the CodeDeploy statuses of a deployment that has not
+// ended.
+var liveStatuses = []cdtypes.DeploymentStatus{cdtypes.DeploymentStatusCreated, cdtypes.DeploymentStatusQueued,
+	cdtypes.DeploymentStatusInProgress, cdtypes.DeploymentStatusBaking, cdtypes.DeploymentStatusReady}
+
+// withSDKRetries gives cfg production's SDK retries (the standard
+// retryer's three attempts) without the backoff's wall-clock waits.
+func withSDKRetries(cfg *aws.Config) {
+	cfg.RetryMaxAttempts = 0
+	cfg.Retryer = func() aws.Retryer {
+		return retry.NewStandard(func(o *retry.StandardOptions) {
+			o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
+		})
+	}
+}
+
+// faultEnv is newEnv with the driver built by NewFromConfig over the real
+// CodeDeploy client, talking to the in-memory CodeDeploy through
+// codedeployserver, with every CodeDeploy call going through a fault
+// injector that applies rule. The driver's debug logs are kept in logs.
+func faultEnv(t *testing.T, rule faultinject.Rule, sdkRetries bool) (*env, *faultinject.Transport, *logs) {
+	t.Helper()
+	e := newEnv(t, 3)
+	srv := codedeployserver.Start(t, e.cd)
+	cfg := srv.Config()
+	rule.Service = "CodeDeploy"
+	ft := faultinject.New(cfg.HTTPClient, rule)
+	cfg.HTTPClient = ft
+	if sdkRetries {
+		withSDKRetries(&cfg)
+	}
+	l := &logs{}
+	e.drv = ec2.NewFromConfig(cfg, ec2.Options{Clock: e.clock, EC2: e.ec2, AutoScaling: e.ec2,
+		Logger: slog.New(slog.NewTextHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	e.eng = deploy.New(e.drv, deploy.Options{Clock: e.clock})
+	return e, ft, l
+}
+
+// logs keeps what a driver logs.
+type logs struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (l *logs) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *logs) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+// groupDeployments lists the IDs of app/web's deployments, newest first,
+// read from the fake itself (not through the driver); with live, only
+// those that have not ended.
+func groupDeployments(t *testing.T, cd *codedeployfake.Fake, live bool) []string {
+	t.Helper()
+	in := &codedeploy.ListDeploymentsInput{ApplicationName: aws.String("app"), DeploymentGroupName: aws.String("web")}
+	if live {
+		in.IncludeOnlyStatuses = liveStatuses
+	}
+	out, err := cd.ListDeployments(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out.Deployments
+}
+
+// groupRevisions reads from the fake the revision IDs app/web's
+// instances run, each once, sorted.
+func groupRevisions(cd *codedeployfake.Fake) []string {
+	var revs []string
+	for _, loc := range cd.InstanceRevisions("app", "web") {
+		if id := platform.RevisionFromLocation(loc).ID; !slices.Contains(revs, id) {
+			revs = append(revs, id)
+		}
+	}
+	slices.Sort(revs)
+	return revs
+}
+
+// newDeployments returns the IDs in after that are not in before.
+func newDeployments(before, after []string) []string {
+	var out []string
+	for _, id := range after {
+		if !slices.Contains(before, id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// CreateDeployment takes no idempotency token. When its answer is lost
+// after CodeDeploy created the deployment (a malformed body, or a timeout
+// after which the SDK sends it again and CodeDeploy refuses the second
+// with DeploymentLimitExceededException), Start finds the deployment and
+// the run follows it to the end: exactly one deployment is created and
+// none is left running unseen behind an error.
+func TestCreateDeploymentAnswerLost(t *testing.T) {
+	for _, c := range []struct {
+		kind       faultinject.Kind
+		sdkRetries bool
+		calls      int // CreateDeployment calls that reach CodeDeploy
+	}{
+		{faultinject.Malformed, false, 1},
+		{faultinject.Malformed, true, 1},
+		{faultinject.Lost, false, 1},
+		{faultinject.Lost, true, 2},
+	} {
+		name := c.kind.String()
+		if c.sdkRetries {
+			name += "/sdk-retries"
+		}
+		t.Run(name, func(t *testing.T) {
+			e, ft, l := faultEnv(t, faultinject.Rule{Operations: []string{"CreateDeployment"}, Nth: []int{1},
+				Fault: faultinject.Fault{Kind: c.kind}}, c.sdkRetries)
+			before := groupDeployments(t, e.cd, false)
+			seen := len(e.cd.Calls())
+			opts := e.nextS3()
+			d, err := e.run(t, deploy.Request{Target: e.tgt, Options: opts, RollbackOn: deploy.OnFailure})
+			if err != nil || d.Status != deploy.StatusSucceeded {
+				t.Fatalf("deploy after a lost CreateDeployment answer: %v (%v)", err, d)
+			}
+			created := newDeployments(before, groupDeployments(t, e.cd, false))
+			if len(created) != 1 || created[0] != d.ID {
+				t.Fatalf("deployments created %v, the run followed %s", created, d.ID)
+			}
+			if revs := groupRevisions(e.cd); len(revs) != 1 || revs[0] != "s3://bucket/"+opts.S3.Key {
+				t.Fatalf("instances on %v", revs)
+			}
+			if len(ft.Injected()) != 1 {
+				t.Fatalf("injected %+v", ft.Injected())
+			}
+			reached := 0
+			for _, call := range e.cd.Calls()[seen:] {
+				if call.Op == "CreateDeployment" {
+					reached++
+				}
+			}
+			if reached != c.calls {
+				t.Fatalf("%d CreateDeployment calls reached CodeDeploy, want %d", reached, c.calls)
+			}
+			if !strings.Contains(l.String(), "CreateDeployment failed but created the deployment\" id="+d.ID) {
+				t.Fatalf("the driver does not say it found %s:\n%s", d.ID, l)
+			}
+		})
+	}
+}
+
+// A deployment someone else started between Start's check and its
+// CreateDeployment call is not taken for the run's own: CodeDeploy refuses
+// the call (DeploymentLimitExceededException), the live deployment
+// deploys another revision, and Start fails with an error wrapping
+// deploy.ErrLocked that names it.
+func TestCreateDeploymentRefusedForAnotherDeployment(t *testing.T) {
+	e := newEnv(t, 3)
+	srv := codedeployserver.Start(t, e.cd)
+	cfg := srv.Config()
+	next := cfg.HTTPClient
+	var other string
+	cfg.HTTPClient = doerFunc(func(r *http.Request) (*http.Response, error) {
+		if r.Header.Get("X-Amz-Target") == codedeployserver.TargetPrefix+"CreateDeployment" && other == "" {
+			out, err := e.cd.CreateDeployment(r.Context(), &codedeploy.CreateDeploymentInput{ApplicationName: aws.String("app"),
+				DeploymentGroupName: aws.String("web"), Revision: s3Loc("someone-else.zip")})
+			if err != nil {
+				return nil, err
+			}
+			other = aws.ToString(out.DeploymentId)
+		}
+		return next.Do(r)
+	})
+	withSDKRetries(&cfg)
+	e.drv = ec2.NewFromConfig(cfg, ec2.Options{Clock: e.clock, EC2: e.ec2, AutoScaling: e.ec2})
+	e.eng = deploy.New(e.drv, deploy.Options{Clock: e.clock})
+	d, err := e.run(t, deploy.Request{Target: e.tgt, Options: e.nextS3()})
+	var busy *cdtypes.DeploymentLimitExceededException
+	if d != nil || !errors.Is(err, deploy.ErrLocked) || !errors.As(err, &busy) || other == "" || !strings.Contains(err.Error(), other) {
+		t.Fatalf("deploy while %s runs: %v, %v; want ErrLocked naming it", other, d, err)
+	}
+}
+
+type doerFunc func(*http.Request) (*http.Response, error)
+
+func (f doerFunc) Do(r *http.Request) (*http.Response, error) { return f(r) }

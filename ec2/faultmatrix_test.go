@@ -24,6 +24,12 @@ import (
 	"github.com/switchyard/switchyard/platform/faultinject"
 )
 
+// faultKinds are the fault classes of the matrix: those of the ECS and
+// Lambda ones, and a lost answer (the call took effect, the caller got a
+// timeout).
+var faultKinds = []faultinject.Kind{faultinject.Throttle, faultinject.ServerError, faultinject.Unavailable,
+	faultinject.Reset, faultinject.Timeout, faultinject.Malformed, faultinject.Lost}
+
 // liveStatuses are the CodeDeploy statuses of a deployment that has not
 // ended.
 var liveStatuses = []cdtypes.DeploymentStatus{cdtypes.DeploymentStatusCreated, cdtypes.DeploymentStatusQueued,
@@ -118,6 +124,99 @@ func newDeployments(before, after []string) []string {
 		}
 	}
 	return out
+}
+
+// The fault matrix: an in-place deployment (three instances, one at a
+// time, rollback on failure) through the real SDK to the CodeDeploy
+// endpoint, with the first read (GetDeploymentGroup, in Prepare), the
+// first mutation (CreateDeployment) or the first per-instance read of a
+// status poll (ListDeploymentTargets) failing in each way AWS and the
+// network fail, with and without the SDK's retries (7 kinds x 3 places x 2
+// = 42 runs). Each run makes exactly
+// the one injected fault, and ends Succeeded, or Failed/RolledBack (or
+// refused before any deployment) with a typed error that classifies. The
+// group read back from the fake afterwards is in a known state: no
+// deployment live, every instance on one revision (the new one exactly
+// when the run succeeded), and no deployment on it that the run does not
+// account for (the one it returns, and that one's rollback). With the
+// SDK's retries one retryable fault never fails the run.
+func TestFaultMatrix(t *testing.T) {
+	where := []struct {
+		name string
+		rule faultinject.Rule
+		op   string // the operation the fault must hit
+	}{
+		{"first-read", faultinject.Rule{Calls: faultinject.Reads, Nth: []int{1}}, "GetDeploymentGroup"},
+		{"first-mutation", faultinject.Rule{Calls: faultinject.Mutations, Nth: []int{1}}, "CreateDeployment"},
+		{"first-poll", faultinject.Rule{Operations: []string{"ListDeploymentTargets"}, Nth: []int{1}}, "ListDeploymentTargets"},
+	}
+	for _, sdkRetries := range []bool{false, true} {
+		for _, w := range where {
+			for _, kind := range faultKinds {
+				name := w.name + "/" + kind.String()
+				if sdkRetries {
+					name = "sdk-retries/" + name
+				}
+				t.Run(name, func(t *testing.T) {
+					rule := w.rule
+					rule.Fault = faultinject.Fault{Kind: kind}
+					e, ft, _ := faultEnv(t, rule, sdkRetries)
+					before := groupDeployments(t, e.cd, false)
+					opts := e.nextS3()
+					want := "s3://bucket/" + opts.S3.Key
+					d, err := e.run(t, deploy.Request{Target: e.tgt, Options: opts, RollbackOn: deploy.OnFailure})
+
+					inj := ft.Injected()
+					if len(inj) != 1 || inj[0].Operation != w.op || inj[0].Fault != kind {
+						t.Fatalf("injected %+v, want one %s on %s", inj, kind, w.op)
+					}
+					if live := groupDeployments(t, e.cd, true); len(live) > 0 {
+						t.Fatalf("deployments %v left live (run: %v)", live, err)
+					}
+					created := newDeployments(before, groupDeployments(t, e.cd, false))
+					revs := groupRevisions(e.cd)
+					if len(revs) != 1 {
+						t.Fatalf("the instances run %v, not one revision (run: %v)", revs, err)
+					}
+					if err == nil {
+						if d.Status != deploy.StatusSucceeded || d.To.ID != want || revs[0] != want {
+							t.Fatalf("no error but %s to %s, instances on %s", d.Status, d.To.ID, revs[0])
+						}
+						if len(created) != 1 || created[0] != d.ID {
+							t.Fatalf("deployments created %v, want only %s", created, d.ID)
+						}
+						return
+					}
+					var de *deploy.Error
+					if !errors.As(err, &de) {
+						t.Fatalf("untyped error %T: %v", err, err)
+					}
+					if kind == faultinject.Throttle && !errors.Is(err, deploy.ErrThrottled) {
+						t.Fatalf("a throttle does not wrap deploy.ErrThrottled: %v", err)
+					}
+					if sdkRetries && kind != faultinject.Malformed {
+						t.Fatalf("one retryable fault failed the run although the SDK retries: %v", err)
+					}
+					if revs[0] != initialID {
+						t.Fatalf("a failed run left the instances on %s, not %s: %v", revs[0], initialID, err)
+					}
+					var accounted []string
+					if d != nil {
+						if d.Status != deploy.StatusFailed && d.Status != deploy.StatusRolledBack {
+							t.Fatalf("ended %s: %v", d.Status, err)
+						}
+						accounted = []string{d.ID, d.RolledBackBy}
+					}
+					for _, id := range created {
+						if !slices.Contains(accounted, id) {
+							t.Fatalf("deployment %s was created, but the run (%v, %v) does not account for it", id, d, err)
+						}
+					}
+					t.Logf("%s: %v", platform.Classify(err), err)
+				})
+			}
+		}
+	}
 }
 
 // CreateDeployment takes no idempotency token. When its answer is lost

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -21,6 +23,12 @@ import (
 	"github.com/switchyard/switchyard/platform"
 	"github.com/switchyard/switchyard/platform/faultinject"
 )
+
+// faultKinds are the fault classes of the matrix: those of the ECS and
+// Lambda ones, and a lost answer (the call took effect, the caller got a
+// timeout).
+var faultKinds = []faultinject.Kind{faultinject.Throttle, faultinject.ServerError, faultinject.Unavailable,
+	faultinject.Reset, faultinject.Timeout, faultinject.Malformed, faultinject.Lost}
 
 // withSDKRetries gives cfg production's SDK retries (the standard
 // retryer's three attempts) without the backoff's wall-clock waits.
@@ -88,6 +96,110 @@ func stackDeployments(t *testing.T, f *opsworksfake.Fake) (ids, running []string
 		}
 	}
 	return ids, running
+}
+
+// The fault matrix: a deploy of revision v2 of app-1 (UpdateApp, then
+// CreateDeployment on the stack's three instances, rollback on failure)
+// through the real SDK to the OpsWorks endpoint, with the first read
+// (DescribeApps, in Prepare), the first mutation (UpdateApp),
+// CreateDeployment or the first command read of a status poll
+// (DescribeCommands) failing in each way AWS and the network fail, with
+// and without the SDK's retries (7 kinds x 4 places x 2 = 56 runs). Each
+// run makes exactly the one injected fault and ends Succeeded, or failed
+// with a typed error that classifies. The stack read back from the fake
+// afterwards is in a known state: no deployment running, every instance
+// on one revision of the app and the app's source naming it (v2 exactly
+// when the run succeeded, v1 otherwise, so an instance OpsWorks sets up
+// later gets what the others run), and no deployment the run does not
+// account for. With the SDK's retries one retryable fault never fails the
+// run.
+func TestFaultMatrix(t *testing.T) {
+	where := []struct {
+		name string
+		rule faultinject.Rule
+		op   string // the operation the fault must hit
+	}{
+		{"first-read", faultinject.Rule{Calls: faultinject.Reads, Nth: []int{1}}, "DescribeApps"},
+		{"first-mutation", faultinject.Rule{Calls: faultinject.Mutations, Nth: []int{1}}, "UpdateApp"},
+		{"create", faultinject.Rule{Operations: []string{"CreateDeployment"}, Nth: []int{1}}, "CreateDeployment"},
+		{"first-poll", faultinject.Rule{Operations: []string{"DescribeCommands"}, Nth: []int{1}}, "DescribeCommands"},
+	}
+	for _, sdkRetries := range []bool{false, true} {
+		for _, w := range where {
+			for _, kind := range faultKinds {
+				name := w.name + "/" + kind.String()
+				if sdkRetries {
+					name = "sdk-retries/" + name
+				}
+				t.Run(name, func(t *testing.T) {
+					rule := w.rule
+					rule.Fault = faultinject.Fault{Kind: kind}
+					e, ft, _ := faultEnv(t, rule, sdkRetries)
+					before, _ := stackDeployments(t, e.fake)
+					ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+					defer cancel()
+					d, err := e.eng.Deploy(ctx, deploy.Request{Target: e.tgt, Revision: deploy.Revision{ID: "v2"},
+						RollbackOn: deploy.OnFailure})
+
+					inj := ft.Injected()
+					if len(inj) != 1 || inj[0].Operation != w.op || inj[0].Fault != kind {
+						t.Fatalf("injected %+v, want one %s on %s", inj, kind, w.op)
+					}
+					all, running := stackDeployments(t, e.fake)
+					if len(running) > 0 {
+						t.Fatalf("deployments %v left running (run: %v)", running, err)
+					}
+					var created []string
+					for _, id := range all {
+						if !slices.Contains(before, id) {
+							created = append(created, id)
+						}
+					}
+					serving := e.fake.Serving("app-1")
+					revs := slices.Sorted(maps.Keys(serving))
+					source := e.fake.AppRevision("app-1")
+					if len(revs) != 1 || revs[0] != source {
+						t.Fatalf("the instances run %v, the app's source names %s (run: %v)", serving, source, err)
+					}
+					if err == nil {
+						if d.Status != deploy.StatusSucceeded || d.To.ID != "v2" || source != "v2" {
+							t.Fatalf("no error but %s to %s, app on %s", d.Status, d.To.ID, source)
+						}
+						if len(created) != 1 || created[0] != d.ID {
+							t.Fatalf("deployments created %v, want only %s", created, d.ID)
+						}
+						return
+					}
+					var de *deploy.Error
+					if !errors.As(err, &de) {
+						t.Fatalf("untyped error %T: %v", err, err)
+					}
+					if kind == faultinject.Throttle && !errors.Is(err, deploy.ErrThrottled) {
+						t.Fatalf("a throttle does not wrap deploy.ErrThrottled: %v", err)
+					}
+					if sdkRetries && kind != faultinject.Malformed {
+						t.Fatalf("one retryable fault failed the run although the SDK retries: %v", err)
+					}
+					if source != "v1" {
+						t.Fatalf("a failed run left the app on %s, not v1: %v", source, err)
+					}
+					var accounted []string
+					if d != nil {
+						if d.Status != deploy.StatusFailed && d.Status != deploy.StatusRolledBack {
+							t.Fatalf("ended %s: %v", d.Status, err)
+						}
+						accounted = []string{d.ID, d.RolledBackBy}
+					}
+					for _, id := range created {
+						if !slices.Contains(accounted, id) {
+							t.Fatalf("deployment %s was created, but the run (%v, %v) does not account for it", id, d, err)
+						}
+					}
+					t.Logf("%s: %v", platform.Classify(err), err)
+				})
+			}
+		}
+	}
 }
 
 // CreateDeployment takes no idempotency token, and OpsWorks runs a second

@@ -115,6 +115,23 @@ func groupRevisions(cd *codedeployfake.Fake) []string {
 	return revs
 }
 
+// lastSucceeded reads from the fake the revision of app/web's last
+// successful deployment, as its deployment group records it.
+func lastSucceeded(t *testing.T, cd *codedeployfake.Fake) string {
+	t.Helper()
+	out, err := cd.GetDeploymentGroup(context.Background(), &codedeploy.GetDeploymentGroupInput{
+		ApplicationName: aws.String("app"), DeploymentGroupName: aws.String("web")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := out.DeploymentGroupInfo.LastSuccessfulDeployment
+	if last == nil {
+		t.Fatal("the group records no successful deployment")
+	}
+	info, _ := cd.Deployment(aws.ToString(last.DeploymentId))
+	return platform.RevisionFromLocation(info.Revision).ID
+}
+
 // newDeployments returns the IDs in after that are not in before.
 func newDeployments(before, after []string) []string {
 	var out []string
@@ -131,13 +148,14 @@ func newDeployments(before, after []string) []string {
 // endpoint, with the first read (GetDeploymentGroup, in Prepare), the
 // first mutation (CreateDeployment) or the first per-instance read of a
 // status poll (ListDeploymentTargets) failing in each way AWS and the
-// network fail, with and without the SDK's retries (7 kinds x 3 places x 2
-// = 42 runs). Each run makes exactly
-// the one injected fault, and ends Succeeded, or Failed/RolledBack (or
-// refused before any deployment) with a typed error that classifies. The
-// group read back from the fake afterwards is in a known state: no
-// deployment live, every instance on one revision (the new one exactly
-// when the run succeeded), and no deployment on it that the run does not
+// network fail, with and without the SDK's retries (7 kinds x 3 places x
+// 2 = 42 runs). Each run makes exactly the one injected fault, and ends
+// Succeeded, or Failed/RolledBack (or refused before any deployment) with
+// a typed error that classifies. The group read back from the fake
+// afterwards is in a known state: no deployment live, every instance on
+// one revision (the new one exactly when the run succeeded), which the
+// group's last successful deployment deployed (so the next plan's From
+// and History are right), and no deployment on it that the run does not
 // account for (the one it returns, and that one's rollback). With the
 // SDK's retries one retryable fault never fails the run.
 func TestFaultMatrix(t *testing.T) {
@@ -177,6 +195,9 @@ func TestFaultMatrix(t *testing.T) {
 					revs := groupRevisions(e.cd)
 					if len(revs) != 1 {
 						t.Fatalf("the instances run %v, not one revision (run: %v)", revs, err)
+					}
+					if last := lastSucceeded(t, e.cd); last != revs[0] {
+						t.Fatalf("the instances run %s, the group's last successful deployment %s (run: %v)", revs[0], last, err)
 					}
 					if err == nil {
 						if d.Status != deploy.StatusSucceeded || d.To.ID != want || revs[0] != want {

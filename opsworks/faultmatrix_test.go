@@ -81,6 +81,28 @@ func (l *logs) String() string {
 	return l.buf.String()
 }
 
+// lastDeployed reads from the fake the revision the newest successful
+// deploy of app-1 names in its comment's marker ("to=REV"), or "" when
+// there is none.
+func lastDeployed(t *testing.T, f *opsworksfake.Fake) string {
+	t.Helper()
+	out, err := f.DescribeDeployments(context.Background(), &awsopsworks.DescribeDeploymentsInput{AppId: aws.String("app-1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range out.Deployments { // newest first
+		if aws.ToString(d.Status) != "successful" || d.Command == nil || d.Command.Name != "deploy" {
+			continue
+		}
+		for _, field := range strings.Fields(strings.TrimSuffix(aws.ToString(d.Comment), "]")) {
+			if rev, ok := strings.CutPrefix(field, "to="); ok {
+				return rev
+			}
+		}
+	}
+	return ""
+}
+
 // stackDeployments reads stack-1's deployments from the fake itself (not
 // through the driver): every ID, newest first, and those still running.
 func stackDeployments(t *testing.T, f *opsworksfake.Fake) (ids, running []string) {
@@ -108,9 +130,10 @@ func stackDeployments(t *testing.T, f *opsworksfake.Fake) (ids, running []string
 // run makes exactly the one injected fault and ends Succeeded, or failed
 // with a typed error that classifies. The stack read back from the fake
 // afterwards is in a known state: no deployment running, every instance
-// on one revision of the app and the app's source naming it (v2 exactly
+// on one revision of the app, the app's source naming it (v2 exactly
 // when the run succeeded, v1 otherwise, so an instance OpsWorks sets up
-// later gets what the others run), and no deployment the run does not
+// later gets what the others run) and so does the newest successful
+// deploy's marker (what History reads), and no deployment the run does not
 // account for. With the SDK's retries one retryable fault never fails the
 // run.
 func TestFaultMatrix(t *testing.T) {
@@ -160,6 +183,9 @@ func TestFaultMatrix(t *testing.T) {
 					source := e.fake.AppRevision("app-1")
 					if len(revs) != 1 || revs[0] != source {
 						t.Fatalf("the instances run %v, the app's source names %s (run: %v)", serving, source, err)
+					}
+					if last := lastDeployed(t, e.fake); last != source && (last != "" || source != "v1") {
+						t.Fatalf("the app runs %s, its last successful deploy deployed %q (run: %v)", source, last, err)
 					}
 					if err == nil {
 						if d.Status != deploy.StatusSucceeded || d.To.ID != "v2" || source != "v2" {

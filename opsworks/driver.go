@@ -433,7 +433,9 @@ func (d *Driver) restoreSource(ctx context.Context, t deploy.Target, pd *planDet
 // command, app and comment is the call's own, and its ID is returned; when
 // there is none and the SDK's retryer would have retried the error, the
 // call is sent again after the retryer's delay, as many times in all as
-// the retryer allows.
+// the retryer allows. (A call that reaches OpsWorks only after the driver
+// looked would still run twice; without a token nothing closes that
+// window.)
 func (d *Driver) createDeployment(ctx context.Context, t deploy.Target, in *awsopsworks.CreateDeploymentInput, before []types.Deployment) (string, error) {
 	var retryer aws.Retryer
 	throttlesOnly := func(o *awsopsworks.Options) {

@@ -636,6 +636,14 @@ func (d *Driver) checkLock(ctx context.Context, g *Group, rollbackOf string) err
 // CodeDeploy has accepted it, StatusCreated at 0 percent. A group that
 // runs a deployment is refused with an error wrapping deploy.ErrLocked
 // (CodeDeploy's DeploymentLimitExceededException says the same).
+//
+// CreateDeployment takes no idempotency token. When it fails, Start looks
+// for the deployment it may have created all the same (its answer was lost
+// or unreadable, or the SDK sent it again and CodeDeploy refused the second
+// attempt because the first had created it): a live deployment of the
+// plan's revision, which the group did not have just before, is returned
+// as this one, so it is followed to its end rather than left running
+// unseen behind an error.
 func (d *Driver) Start(ctx context.Context, p *deploy.Plan) (*deploy.Deployment, error) {
 	if p == nil {
 		return nil, wrap("start", deploy.Target{Platform: Platform}, "", deploy.Invalid("plan", "", "required"))
@@ -672,7 +680,9 @@ func (d *Driver) Start(ctx context.Context, p *deploy.Plan) (*deploy.Deployment,
 		"config", det.cfg.name, "revision", p.To.ID, "instances", len(det.instances))
 	id, err := d.tracker.Create(ctx, in)
 	if err != nil {
-		return nil, wrap("start", t, "", err)
+		if id, err = d.createdAnyway(ctx, in, err); err != nil {
+			return nil, wrap("start", t, "", err)
+		}
 	}
 	now := d.opts.Clock.Now()
 	deploy.NotifierFrom(ctx)(deploy.EventNote, "created CodeDeploy deployment "+id+" on "+det.app+"/"+det.grp+" with "+det.cfg.name)
@@ -685,6 +695,33 @@ func (d *Driver) Start(ctx context.Context, p *deploy.Plan) (*deploy.Deployment,
 		dep.From = &f
 	}
 	return dep, nil
+}
+
+// createdAnyway looks for the deployment a CreateDeployment call that
+// failed with err may have created all the same: its answer was lost or
+// unreadable, or the SDK sent it again and CodeDeploy refused the second
+// attempt because the first had created the deployment
+// (platform.CodeDeploy.Created). Start saw no live deployment on the group
+// just before the call, so a live one of the plan's revision is this
+// call's: it returns its ID, and the deployment is followed rather than
+// left running unseen behind an error. Otherwise it returns err, joined
+// with the lookup's own failure when the lookup failed. Refusals that
+// cannot follow a deployment's creation (bad input, a missing group) are
+// returned without a lookup.
+func (d *Driver) createdAnyway(ctx context.Context, in *codedeploy.CreateDeploymentInput, err error) (string, error) {
+	if errors.Is(err, deploy.ErrInvalidRequest) || errors.Is(err, deploy.ErrNotFound) {
+		return "", err
+	}
+	id, ferr := d.tracker.Created(ctx, in)
+	switch {
+	case ferr != nil:
+		return "", errors.Join(err, fmt.Errorf("CodeDeploy may have created the deployment all the same: looking for it failed: %w", ferr))
+	case id == "":
+		return "", err
+	}
+	d.opts.Logger.DebugContext(ctx, "CreateDeployment failed but created the deployment", "id", id, "error", err)
+	deploy.NotifierFrom(ctx)(deploy.EventNote, fmt.Sprintf("CreateDeployment failed (%v), but CodeDeploy created deployment %s: following it", err, id))
+	return id, nil
 }
 
 // checkLive refuses a deployment while the group has a live one.

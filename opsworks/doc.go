@@ -44,8 +44,12 @@
 // An app's revision is its source's version: AppSource.Revision (a commit,
 // a branch), or AppSource.Url for S3 and archive sources. Deploying a new
 // revision (Request.Revision.ID) is UpdateApp (the source) followed by
-// CreateDeployment (deploy); when CreateDeployment fails, the source is
-// put back. The other commands deploy nothing new: their plan's To is the
+// CreateDeployment (deploy); when either fails, the source is put back.
+// CreateDeployment takes no idempotency token: the SDK retries it only
+// when OpsWorks throttled it, and after a failure whose outcome is unknown
+// (a lost or unreadable answer, a server error) Start looks among the
+// stack's deployments for the one the call may have created all the same
+// before sending it again (see Driver.Start). The other commands deploy nothing new: their plan's To is the
 // command itself (To.ID "execute_recipes", ...) and they have no From, so
 // the engine never "rolls back" a setup or a restart.
 //

@@ -299,7 +299,16 @@ func (d *Driver) prepare(ctx context.Context, req deploy.Request) (*deploy.Plan,
 // app's source first, then CreateDeployment runs the command. It returns
 // the deployment InProgress. A deployment already running on the target
 // gives an error wrapping deploy.ErrLocked and changes nothing; when
-// CreateDeployment fails after UpdateApp, the app's source is put back.
+// UpdateApp fails (its answer may be lost after the source changed) or
+// CreateDeployment fails after it, the app's source is put back.
+//
+// CreateDeployment takes no idempotency token, and OpsWorks runs a second
+// deployment for a second call, so a call whose outcome is unknown is not
+// simply sent again: the SDK retries it only when OpsWorks throttled it,
+// and after other failures Start looks for the deployment among the
+// stack's. One the call created all the same is returned, and followed to
+// its end rather than left running unseen behind an error; when there is
+// none, the call is sent again as the SDK's retryer would have.
 func (d *Driver) Start(ctx context.Context, p *deploy.Plan) (*deploy.Deployment, error) {
 	var t deploy.Target
 	if p != nil {
@@ -357,7 +366,8 @@ func (d *Driver) start(ctx context.Context, p *deploy.Plan, pd *planDetail) (*de
 	if pd.newSource != nil {
 		d.opts.Logger.Debug("UpdateApp", "app", pd.app, "revision", sourceRevision(pd.newSource))
 		if _, err := d.client.UpdateApp(ctx, &awsopsworks.UpdateAppInput{AppId: aws.String(pd.app), AppSource: pd.newSource}); err != nil {
-			return nil, platform.Wrap(Platform, "UpdateApp", t.String(), err)
+			// The call may have taken effect with its answer lost.
+			return nil, d.restoreSource(ctx, t, pd, platform.Wrap(Platform, "UpdateApp", t.String(), err))
 		}
 	}
 	in := &awsopsworks.CreateDeploymentInput{
@@ -376,22 +386,13 @@ func (d *Driver) start(ctx context.Context, p *deploy.Plan, pd *planDetail) (*de
 		in.CustomJson = aws.String(pd.opts.CustomJSON)
 	}
 	d.opts.Logger.Debug("CreateDeployment", "stack", pd.stack, "app", pd.app, "command", pd.cmd)
-	out, err := d.client.CreateDeployment(ctx, in)
+	id, err := d.createDeployment(ctx, t, in, deps)
 	if err != nil {
-		err = platform.Wrap(Platform, "CreateDeployment", t.String(), err)
 		if pd.newSource != nil {
 			// Leave the app as it was: nothing was deployed.
-			rctx, cancel := context.WithoutCancel(ctx), func() {}
-			defer cancel()
-			if _, rerr := d.client.UpdateApp(rctx, &awsopsworks.UpdateAppInput{AppId: aws.String(pd.app), AppSource: pd.source}); rerr != nil {
-				err = errors.Join(err, fmt.Errorf("putting app %s's source back to %s: %w", pd.app, sourceRevision(pd.source), platform.Wrap(Platform, "UpdateApp", t.String(), rerr)))
-			}
+			err = d.restoreSource(ctx, t, pd, err)
 		}
 		return nil, err
-	}
-	id := aws.ToString(out.DeploymentId)
-	if id == "" {
-		return nil, errors.New("CreateDeployment returned no deployment ID")
 	}
 	now := d.opts.Clock.Now()
 	dep := &deploy.Deployment{
@@ -407,6 +408,116 @@ func (d *Driver) start(ctx context.Context, p *deploy.Plan, pd *planDetail) (*de
 		dep.From = &f
 	}
 	return dep, nil
+}
+
+// restoreSource puts app pd.app's source back to what Prepare read, after
+// a Start that failed with err changed it, or may have (UpdateApp sets the
+// whole source, so sending it again is safe). It returns err, joined with
+// the failure to put the source back, if any.
+func (d *Driver) restoreSource(ctx context.Context, t deploy.Target, pd *planDetail, err error) error {
+	rctx := context.WithoutCancel(ctx)
+	if _, rerr := d.client.UpdateApp(rctx, &awsopsworks.UpdateAppInput{AppId: aws.String(pd.app), AppSource: pd.source}); rerr != nil {
+		return errors.Join(err, fmt.Errorf("putting app %s's source back to %s: %w", pd.app, sourceRevision(pd.source), platform.Wrap(Platform, "UpdateApp", t.String(), rerr)))
+	}
+	return err
+}
+
+// createDeployment sends CreateDeployment and returns the new deployment's
+// ID. OpsWorks takes no idempotency token and runs a second deployment for
+// a second call, so a call whose outcome is unknown is never simply sent
+// again: the SDK may retry it only when OpsWorks throttled it (an answer
+// that says nothing was created). After any other failure that may follow
+// a creation (no answer, an answer that cannot be read, a server error)
+// the driver looks at the stack's deployments: one that is not among
+// before (the stack's deployments read just before) and has the call's
+// command, app and comment is the call's own, and its ID is returned; when
+// there is none and the SDK's retryer would have retried the error, the
+// call is sent again after the retryer's delay, as many times in all as
+// the retryer allows. (A call that reaches OpsWorks only after the driver
+// looked would still run twice; without a token nothing closes that
+// window.)
+func (d *Driver) createDeployment(ctx context.Context, t deploy.Target, in *awsopsworks.CreateDeploymentInput, before []types.Deployment) (string, error) {
+	var retryer aws.Retryer
+	throttlesOnly := func(o *awsopsworks.Options) {
+		if o.Retryer != nil {
+			retryer = o.Retryer
+			o.Retryer = throttleRetryer{o.Retryer}
+		}
+	}
+	for attempt := 1; ; attempt++ {
+		out, err := d.client.CreateDeployment(ctx, in, throttlesOnly)
+		if err == nil {
+			id := aws.ToString(out.DeploymentId)
+			if id == "" {
+				return "", errors.New("CreateDeployment returned no deployment ID")
+			}
+			return id, nil
+		}
+		err = platform.Wrap(Platform, "CreateDeployment", t.String(), err)
+		switch platform.Classify(err) {
+		case platform.ClassValidation, platform.ClassNotFound, platform.ClassAccessDenied, platform.ClassThrottling:
+			// OpsWorks refused the call: nothing was created.
+			return "", err
+		}
+		id, ferr := d.findCreated(ctx, in, before)
+		switch {
+		case ferr != nil:
+			return "", errors.Join(err, fmt.Errorf("OpsWorks may have created the deployment all the same: looking for it failed: %w", ferr))
+		case id != "":
+			d.opts.Logger.DebugContext(ctx, "CreateDeployment failed but created the deployment", "id", id, "error", err)
+			deploy.NotifierFrom(ctx)(deploy.EventNote, fmt.Sprintf("CreateDeployment failed (%v), but OpsWorks created deployment %s: following it", err, id))
+			return id, nil
+		}
+		if retryer == nil || attempt >= retryer.MaxAttempts() || !retryer.IsErrorRetryable(err) {
+			return "", err
+		}
+		delay, derr := retryer.RetryDelay(attempt, err)
+		if derr != nil {
+			return "", err
+		}
+		d.opts.Logger.DebugContext(ctx, "CreateDeployment failed and created nothing: sending it again", "attempt", attempt+1, "error", err)
+		select {
+		case <-ctx.Done():
+			return "", errors.Join(err, ctx.Err())
+		case <-d.opts.Clock.After(delay):
+		}
+	}
+}
+
+// findCreated returns the ID of the stack's deployment that is not among
+// before and has in's command, app and comment, or "" when there is none.
+func (d *Driver) findCreated(ctx context.Context, in *awsopsworks.CreateDeploymentInput, before []types.Deployment) (string, error) {
+	deps, err := describeDeployments(ctx, d.client, &awsopsworks.DescribeDeploymentsInput{StackId: in.StackId})
+	if err != nil {
+		return "", err
+	}
+	known := map[string]bool{}
+	for _, dep := range before {
+		known[aws.ToString(dep.DeploymentId)] = true
+	}
+	for _, dep := range deps {
+		if !known[aws.ToString(dep.DeploymentId)] && commandName(dep) == string(in.Command.Name) &&
+			aws.ToString(dep.AppId) == aws.ToString(in.AppId) && aws.ToString(dep.Comment) == aws.ToString(in.Comment) {
+			return aws.ToString(dep.DeploymentId), nil
+		}
+	}
+	return "", nil
+}
+
+// throttleRetryer lets the SDK retry a call only when it was throttled.
+type throttleRetryer struct{ aws.Retryer }
+
+// IsErrorRetryable reports whether err is a throttle the retryer retries.
+func (r throttleRetryer) IsErrorRetryable(err error) bool {
+	return platform.Classify(err) == platform.ClassThrottling && r.Retryer.IsErrorRetryable(err)
+}
+
+// GetAttemptToken is the wrapped retryer's, for aws.RetryerV2.
+func (r throttleRetryer) GetAttemptToken(ctx context.Context) (func(error) error, error) {
+	if v2, ok := r.Retryer.(aws.RetryerV2); ok {
+		return v2.GetAttemptToken(ctx)
+	}
+	return r.Retryer.GetInitialToken(), nil
 }
 
 func cloneArgs(a map[string][]string) map[string][]string {

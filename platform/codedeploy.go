@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -132,6 +133,56 @@ func (c *CodeDeploy) Create(ctx context.Context, in *codedeploy.CreateDeployment
 			Err: errors.New("CodeDeploy returned no deployment ID")}
 	}
 	return id, nil
+}
+
+// liveStatuses are the statuses of a deployment that has not ended.
+var liveStatuses = []cdtypes.DeploymentStatus{cdtypes.DeploymentStatusCreated, cdtypes.DeploymentStatusQueued,
+	cdtypes.DeploymentStatusInProgress, cdtypes.DeploymentStatusBaking, cdtypes.DeploymentStatusReady}
+
+// Created finds the deployment a failed Create(ctx, in) may have created
+// all the same. CreateDeployment takes no idempotency token, and a call can
+// fail after it took effect: its answer was lost or could not be read, or
+// the SDK sent it again after a first attempt whose answer was lost, and
+// CodeDeploy refused the second with DeploymentLimitExceededException
+// because the first had created the deployment (a deployment group runs one
+// deployment at a time, so a retry never creates a second). The only way
+// to know is to look: Created lists the group's live deployments
+// (ListDeployments with the statuses Created, Queued, InProgress, Baking
+// and Ready, then BatchGetDeployments) and returns the ID of the one a user
+// created (not Auto Scaling, not a CodeDeploy rollback) to deploy in's
+// revision, or "" when there is none. It changes nothing. The caller must
+// have seen no live deployment on the group just before its
+// CreateDeployment call, or Created may find one that another caller
+// started.
+func (c *CodeDeploy) Created(ctx context.Context, in *codedeploy.CreateDeploymentInput) (string, error) {
+	if in == nil || aws.ToString(in.ApplicationName) == "" || aws.ToString(in.DeploymentGroupName) == "" {
+		return "", deploy.Invalid("createDeploymentInput", "", "must name the application and deployment group")
+	}
+	target := aws.ToString(in.ApplicationName) + "/" + aws.ToString(in.DeploymentGroupName)
+	out, err := c.api.ListDeployments(ctx, &codedeploy.ListDeploymentsInput{ApplicationName: in.ApplicationName,
+		DeploymentGroupName: in.DeploymentGroupName, IncludeOnlyStatuses: liveStatuses})
+	if err != nil {
+		return "", Wrap(c.opts.Platform, "ListDeployments", target, err)
+	}
+	ids := out.Deployments
+	if len(ids) == 0 {
+		return "", nil
+	}
+	if len(ids) > maxBatchGetDeployments {
+		ids = ids[:maxBatchGetDeployments]
+	}
+	got, err := c.api.BatchGetDeployments(ctx, &codedeploy.BatchGetDeploymentsInput{DeploymentIds: ids})
+	if err != nil {
+		return "", Wrap(c.opts.Platform, "BatchGetDeployments", target, err)
+	}
+	want := RevisionFromLocation(in.Revision).ID
+	for _, info := range got.DeploymentsInfo {
+		if (info.Creator == "" || info.Creator == cdtypes.DeploymentCreatorUser) &&
+			RevisionFromLocation(info.Revision).ID == want && slices.Contains(liveStatuses, info.Status) {
+			return aws.ToString(info.DeploymentId), nil
+		}
+	}
+	return "", nil
 }
 
 // DeploymentState is CodeDeploy's view of one deployment, in the deploy

@@ -571,6 +571,71 @@ func TestCodeDeployCreate(t *testing.T) {
 	}
 }
 
+// Created finds the live deployment a failed CreateDeployment call made
+// all the same: a user's, of the call's revision, still live. It ignores
+// one of another revision, one that ended and CodeDeploy's own rollbacks.
+func TestCodeDeployCreated(t *testing.T) {
+	e := newEnv(t, codedeployfake.Group{Application: "app", Name: "web", Targets: []string{"i-1", "i-2"},
+		Current: s3rev("v1.zip"), AutoRollback: rollbackOn(cdtypes.AutoRollbackEventDeploymentFailure)})
+	ctx := context.Background()
+	created := func(rev string) string {
+		t.Helper()
+		id, err := e.cd.Created(ctx, input("app", "web", s3rev(rev), ""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	if id := created("v2.zip"); id != "" {
+		t.Fatalf("no deployment yet, found %s", id)
+	}
+	id, err := e.cd.Create(ctx, input("app", "web", s3rev("v2.zip"), ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := created("v2.zip"); got != id {
+		t.Fatalf("Created = %q, want %s", got, id)
+	}
+	if got := created("v3.zip"); got != "" {
+		t.Fatalf("took %s, of another revision, for the call's", got)
+	}
+	e.clock.Advance(time.Hour)
+	if got := created("v2.zip"); got != "" {
+		t.Fatalf("took %s, which ended, for the call's", got)
+	}
+	// A rollback CodeDeploy makes redeploys v2 on its own: not a user's.
+	e.fake.FailNext("Install", "i-1")
+	if _, err := e.cd.Create(ctx, input("app", "web", s3rev("v4.zip"), "")); err != nil {
+		t.Fatal(err)
+	}
+	rb := ""
+	for range 100 {
+		e.clock.Advance(step)
+		if st, err := e.cd.Status(ctx, "d-2"); err == nil && st.RolledBackBy != "" {
+			if info, _ := e.fake.Deployment(st.RolledBackBy); info.Status == cdtypes.DeploymentStatusCreated || info.Status == cdtypes.DeploymentStatusInProgress {
+				rb = st.RolledBackBy
+				break
+			}
+		}
+	}
+	if rb == "" {
+		t.Fatal("no live rollback deployment")
+	}
+	if info, _ := e.fake.Deployment(rb); platform.RevisionFromLocation(info.Revision).ID != "s3://bucket/v2.zip" {
+		t.Fatalf("the rollback deploys %v", info.Revision)
+	}
+	if got := created("v2.zip"); got != "" {
+		t.Fatalf("took CodeDeploy's rollback %s for a user's call", got)
+	}
+	e.fake.InjectError("ListDeployments", &cdtypes.ThrottlingException{Message: aws.String("Rate exceeded")})
+	if _, err := e.cd.Created(ctx, input("app", "web", s3rev("v1.zip"), "")); !errors.Is(err, deploy.ErrThrottled) {
+		t.Fatalf("throttled lookup: %v", err)
+	}
+	if _, err := e.cd.Created(ctx, input("app", "", s3rev("v1.zip"), "")); !errors.Is(err, deploy.ErrInvalidRequest) {
+		t.Fatalf("no group: %v", err)
+	}
+}
+
 func TestCodeDeployStatusErrors(t *testing.T) {
 	e := newEnv(t, codedeployfake.Group{Application: "app", Name: "web"})
 	ctx := context.Background()

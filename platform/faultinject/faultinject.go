@@ -1,6 +1,7 @@
 // Package faultinject is an HTTP client that injects the failures AWS
 // and the network produce (throttling, 5xx, connection resets, timeouts,
-// latency, malformed bodies) under the AWS SDK, so the whole SDK stack
+// latency, malformed bodies, answers lost after the call took effect)
+// under the AWS SDK, so the whole SDK stack
 // (retries, error decoding) and the drivers above it run against them.
 //
 // Use a Transport as an aws.Config's HTTPClient:
@@ -75,6 +76,12 @@ const (
 	// response body with truncated, undecodable bytes: the outcome of the
 	// call is unknown to the caller.
 	Malformed
+	// Lost sends the call on, so it takes effect, then drops the response
+	// and fails the call with a network timeout, as when an answer never
+	// arrives: the outcome is unknown to the caller, and the SDK retries
+	// the call (a mutation that is not idempotent then runs twice, or is
+	// refused the second time because the first took effect).
+	Lost
 )
 
 // String names the kind in lower case, such as "throttle".
@@ -96,13 +103,15 @@ func (k Kind) String() string {
 		return "latency"
 	case Malformed:
 		return "malformed"
+	case Lost:
+		return "lost"
 	}
 	return fmt.Sprintf("Kind(%d)", int(k))
 }
 
 // Kinds lists every fault kind but None, in order.
 func Kinds() []Kind {
-	return []Kind{Throttle, ServerError, Unavailable, Reset, Timeout, Latency, Malformed}
+	return []Kind{Throttle, ServerError, Unavailable, Reset, Timeout, Latency, Malformed, Lost}
 }
 
 // Fault is what a selected call gets.
@@ -281,6 +290,12 @@ func (t *Transport) Do(req *http.Request) (*http.Response, error) {
 		}
 	}
 	resp, err := t.next.Do(req)
+	if err == nil && f.Kind == Lost {
+		_, _ = io.Copy(io.Discard, resp.Body)
+		_ = resp.Body.Close()
+		return nil, &url.Error{Op: req.Method, URL: req.URL.String(),
+			Err: &net.OpError{Op: "read", Net: "tcp", Err: os.ErrDeadlineExceeded}}
+	}
 	if err != nil || f.Kind != Malformed {
 		return resp, err
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
+	cdtypes "github.com/aws/aws-sdk-go-v2/service/codedeploy/types"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -27,8 +28,10 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/switchyard/switchyard/deploy"
+	"github.com/switchyard/switchyard/internal/codedeployserver"
 	"github.com/switchyard/switchyard/internal/motoserver"
 	"github.com/switchyard/switchyard/platform"
+	"github.com/switchyard/switchyard/platform/codedeployfake"
 	"github.com/switchyard/switchyard/platform/faultinject"
 )
 
@@ -269,6 +272,52 @@ func TestLatencyAndMalformedAgainstMoto(t *testing.T) {
 		t.Fatalf("the mutation behind the malformed answer did not take effect: %v %+v", err, out)
 	}
 	if got := ft.Calls(); len(got) != 2 || got[0].Fault != faultinject.Latency || got[1].Fault != faultinject.Malformed || !got[1].Mutating {
+		t.Fatalf("Calls = %+v", got)
+	}
+}
+
+// A lost answer: the call reaches the server and takes effect, and the
+// caller gets a retryable timeout. The SDK then sends the mutation again,
+// which CodeDeploy refuses because the first one created the deployment.
+func TestLostAnswer(t *testing.T) {
+	fake := codedeployfake.New(codedeployfake.Options{})
+	fake.AddGroup(codedeployfake.Group{Application: "app", Name: "web", Targets: []string{"i-1"}})
+	srv := codedeployserver.Start(t, fake)
+	in := &codedeploy.CreateDeploymentInput{ApplicationName: aws.String("app"), DeploymentGroupName: aws.String("web"),
+		Revision: &cdtypes.RevisionLocation{RevisionType: cdtypes.RevisionLocationTypeS3,
+			S3Location: &cdtypes.S3Location{Bucket: aws.String("b"), Key: aws.String("k.zip"), BundleType: cdtypes.BundleTypeZip}}}
+	ctx := context.Background()
+
+	cfg := srv.Config()
+	ft := faultinject.New(cfg.HTTPClient, faultinject.Rule{Operations: []string{"CreateDeployment"}, Times: 1,
+		Fault: faultinject.Fault{Kind: faultinject.Lost}})
+	cfg.HTTPClient = ft
+	_, err := codedeploy.NewFromConfig(cfg).CreateDeployment(ctx, in)
+	if platform.Classify(err) != platform.ClassRetryable {
+		t.Fatalf("lost answer: class %v: %v", platform.Classify(err), err)
+	}
+	if _, ok := fake.Deployment("d-1"); !ok {
+		t.Fatal("the call behind the lost answer did not take effect")
+	}
+
+	cfg.RetryMaxAttempts = 3
+	cfg.Retryer = func() aws.Retryer {
+		return retry.NewStandard(func(o *retry.StandardOptions) {
+			o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
+		})
+	}
+	ft = faultinject.New(srv.Config().HTTPClient, faultinject.Rule{Operations: []string{"CreateDeployment"}, Times: 1,
+		Fault: faultinject.Fault{Kind: faultinject.Lost}})
+	cfg.HTTPClient = ft
+	if _, err := fake.StopDeployment(ctx, &codedeploy.StopDeploymentInput{DeploymentId: aws.String("d-1")}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = codedeploy.NewFromConfig(cfg).CreateDeployment(ctx, in)
+	var busy *cdtypes.DeploymentLimitExceededException
+	if !errors.As(err, &busy) || !strings.Contains(err.Error(), "d-2") {
+		t.Fatalf("retried after a lost answer: %v, want DeploymentLimitExceededException naming d-2", err)
+	}
+	if got := ft.Calls(); len(got) != 2 || got[0].Fault != faultinject.Lost || got[1].Fault != faultinject.None {
 		t.Fatalf("Calls = %+v", got)
 	}
 }

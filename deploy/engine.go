@@ -25,7 +25,9 @@ type PollOptions struct {
 	// Jitter randomizes each delay by up to this fraction (0..1), which
 	// spreads the polls of a large fleet so they do not come in lockstep.
 	// Default 0.2; a negative value turns jitter off (deterministic
-	// delays).
+	// delays). Status polls the engine batches by time (see BatchWindow)
+	// are not jittered: they are meant to coincide, and their StatusMany
+	// requests are spread by the engine's rate control.
 	Jitter float64
 	// BatchWindow, for drivers that are a StatusBatcher, is how long the
 	// engine gathers the polls that fall due before it sends them as one

@@ -170,7 +170,14 @@ type poller struct {
 }
 
 func (e *Engine) poller(r *run) *poller {
-	return &poller{e: e, r: r, b: e.newBackoff()}
+	b := e.newBackoff()
+	if e.batch != nil && e.batch.window > 0 {
+		// Polls the engine batches by time are meant to coincide: jitter
+		// would spread a fleet's polls over several windows and so over
+		// more StatusMany requests (the rate limiter spreads the requests).
+		b.RandomizationFactor = 0
+	}
+	return &poller{e: e, r: r, b: b}
 }
 
 // once refreshes r from the driver. It returns an error when waiting must

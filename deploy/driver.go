@@ -67,8 +67,13 @@ type Driver interface {
 	// the plan's target, a To whose ID is set, and a live first status:
 	// StatusCreated, StatusQueued or StatusInProgress. In ModeEngine no
 	// traffic may move to the new revision yet (Percent 0). Start must not
-	// be called twice with the same plan. See Locks for a target that
-	// already has a live deployment.
+	// be called twice with the same plan, except after an error wrapping
+	// ErrThrottled: the platform refused a call for its rate, and the
+	// engine asks again after backing off. Start must then not repeat what
+	// the throttled attempt already changed (it reuses a revision it
+	// registered, for instance), so a throttled Start followed by one that
+	// succeeds leaves the platform as one Start would. See Locks for a
+	// target that already has a live deployment.
 	Start(ctx context.Context, p *Plan) (*Deployment, error)
 	// Status reports where the platform really is with d. It must not
 	// change anything on the platform and must not modify *d; it returns a

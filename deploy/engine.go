@@ -464,7 +464,7 @@ func (e *Engine) Execute(ctx context.Context, p *Plan) (*Deployment, error) {
 		return nil, e.wrap("journal", req.Target, "", err)
 	}
 	ctx = j.with(ctx)
-	d, err := call(ctx, e.rates.mutation, func() (*Deployment, error) { return e.drv.Start(e.targetCtx(ctx, req.Target), p) })
+	d, err := e.start(ctx, p)
 	if err == nil && (d == nil || d.ID == "") {
 		err = errors.New("driver returned no deployment ID")
 	}
@@ -778,6 +778,27 @@ func (e *Engine) prepare(ctx context.Context, req Request) (*Plan, error) {
 			return p, err
 		}
 		e.emit(Event{Kind: EventNote, Target: req.Target.String(), Message: "plan throttled, asking again: " + err.Error()})
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-e.opts.Clock.After(b.NextBackOff()):
+		}
+	}
+}
+
+// start starts p. A start the platform throttled (an error wrapping
+// ErrThrottled) changed nothing the driver will not reuse (see Driver), so
+// it is asked again after backing off, within ctx: a busy platform never
+// fails a deployment before it starts.
+func (e *Engine) start(ctx context.Context, p *Plan) (*Deployment, error) {
+	b := e.newBackoff()
+	t := p.Request.Target
+	for {
+		d, err := call(ctx, e.rates.mutation, func() (*Deployment, error) { return e.drv.Start(e.targetCtx(ctx, t), p) })
+		if !errors.Is(err, ErrThrottled) || ctx.Err() != nil {
+			return d, err
+		}
+		e.emit(Event{Kind: EventNote, Target: t.String(), Message: "start throttled, asking again: " + err.Error()})
 		select {
 		case <-ctx.Done():
 			return nil, err

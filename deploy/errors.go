@@ -25,9 +25,10 @@ var (
 	// ErrThrottled: the platform throttled a call (ThrottlingException,
 	// TooManyRequestsException, Rate exceeded). Drivers wrap it
 	// (platform.Wrap does for AWS throttling errors). The engine retries a
-	// throttled status read, Shift, Stop or gate check after backing off
-	// and slows that family of calls down: a throttled call never counts
-	// toward giving up on a deployment and never makes one Failed.
+	// throttled Prepare, Start, status read, Shift, Stop, Continue or gate
+	// check after backing off and slows that family of calls down: a
+	// throttled call never counts toward giving up on a deployment and
+	// never makes one Failed.
 	ErrThrottled = errors.New("deploy: throttled")
 	// ErrLocked: another deployment holds the target (CodeDeploy's
 	// DeploymentLimitExceeded, an alias weighted by someone else, ...).

@@ -3,6 +3,7 @@ package deploy_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -133,4 +134,69 @@ func TestThrottledPrepareIsAskedAgain(t *testing.T) {
 	got, err := eng.Deploy(ctxT(t), deploy.Request{Target: tg, Revision: deploy.Revision{ID: "v2"}})
 	require.NoError(t, err, "a throttled plan is not a failed deployment")
 	assert.Equal(t, deploy.StatusSucceeded, got.Status)
+}
+
+// startThrottled is the fake with its first Start and Continue calls
+// throttled.
+type startThrottled struct {
+	*deploytest.Driver
+	starts, continues atomic.Int32 // throttled calls left
+	startCalls        atomic.Int32
+}
+
+func (d *startThrottled) Start(ctx context.Context, p *deploy.Plan) (*deploy.Deployment, error) {
+	d.startCalls.Add(1)
+	if d.starts.Add(-1) >= 0 {
+		return nil, throttled("UpdateService")
+	}
+	return d.Driver.Start(ctx, p)
+}
+
+func (d *startThrottled) Continue(ctx context.Context, dep *deploy.Deployment) error {
+	if d.continues.Add(-1) >= 0 {
+		return throttled("ContinueDeployment")
+	}
+	return d.Driver.Continue(ctx, dep)
+}
+
+// A throttled Start is asked again (the contract lets the engine call
+// Start again after ErrThrottled), and the deployment then runs as one.
+func TestThrottledStartIsAskedAgain(t *testing.T) {
+	clk := deploytest.NewAutoClock(time.Time{})
+	f := deploytest.NewDriver(deploytest.DriverOptions{Clock: clk})
+	tg := f.AddTarget("web", deploy.Revision{ID: "v1"})
+	d := &startThrottled{Driver: f}
+	d.starts.Store(3)
+	var notes atomic.Int32
+	eng := deploy.New(d, deploy.Options{Clock: clk, OnEvent: func(ev deploy.Event) {
+		if ev.Kind == deploy.EventNote && ev.Target == tg.String() && strings.HasPrefix(ev.Message, "start throttled") {
+			notes.Add(1)
+		}
+	}})
+	got, err := eng.Deploy(ctxT(t), deploy.Request{Target: tg, Revision: deploy.Revision{ID: "v2"}})
+	require.NoError(t, err, "a throttled start is not a failed deployment")
+	assert.Equal(t, deploy.StatusSucceeded, got.Status)
+	assert.Equal(t, int32(4), d.startCalls.Load(), "three throttled starts and one that went through")
+	assert.Equal(t, int32(3), notes.Load(), "each throttled start is reported")
+}
+
+// A throttled Continue keeps the approval: it is asked again after the
+// next poll, and the deployment goes on.
+func TestThrottledContinueIsAskedAgain(t *testing.T) {
+	clk := deploytest.NewAutoClock(time.Time{})
+	f := deploytest.NewDriver(deploytest.DriverOptions{Clock: clk, Mode: deploy.ModePlatform})
+	tg := f.AddTarget("web", deploy.Revision{ID: "v1"})
+	d := &startThrottled{Driver: f}
+	d.continues.Store(2)
+	var eng *deploy.Engine
+	eng = deploy.New(d, deploy.Options{Clock: clk, OnEvent: func(ev deploy.Event) {
+		if ev.Kind == deploy.EventNote && ev.Message == "waiting for approval" {
+			go func() { _ = eng.Approve(ev.DeploymentID) }()
+		}
+	}})
+	got, err := eng.Deploy(ctxT(t), deploy.Request{Target: tg, Revision: deploy.Revision{ID: "v2"},
+		Strategy: deploy.Custom(deploy.ShiftTo(20), deploy.Approval(), deploy.ShiftTo(100))})
+	require.NoError(t, err, "a throttled continue is not a failed deployment")
+	assert.Equal(t, deploy.StatusSucceeded, got.Status)
+	assert.Equal(t, int32(-1), d.continues.Load(), "two throttled continues and one that went through")
 }

@@ -282,6 +282,7 @@ func (e *Engine) settle(ctx context.Context, r *run) error {
 func (e *Engine) watch(ctx context.Context, r *run) error {
 	p := e.poller(r)
 	approvals := 0
+	approved := false // the approval of the next Continue was given
 	for _, st := range r.req.Strategy.Normalized() {
 		if st.Kind == StepApprove {
 			approvals++
@@ -316,15 +317,26 @@ func (e *Engine) watch(ctx context.Context, r *run) error {
 				return e.wrap("continue", d.Target, d.ID,
 					fmt.Errorf("%w: the driver cannot continue a waiting deployment", ErrUnsupported))
 			}
-			if err := e.hold(ctx, r, 0, true); err != nil {
-				return err
+			if !approved {
+				if err := e.hold(ctx, r, 0, true); err != nil {
+					return err
+				}
+				approved = true
 			}
-			approvals--
-			if _, err := call(ctx, e.rates.mutation, func() (struct{}, error) { return struct{}{}, c.Continue(r.ctx(ctx), r.snapshot()) }); err != nil {
+			_, err := call(ctx, e.rates.mutation, func() (struct{}, error) { return struct{}{}, c.Continue(r.ctx(ctx), r.snapshot()) })
+			switch {
+			case err == nil:
+				approvals--
+				approved = false
+				p.b.Reset()
+				continue
+			case errors.Is(err, ErrThrottled) && ctx.Err() == nil:
+				// Not an answer: the approval stands, and Continue is
+				// asked again after the next poll.
+				r.emit(EventNote, "continue throttled, asking again: "+err.Error())
+			default:
 				return e.wrap("continue", d.Target, d.ID, err)
 			}
-			p.b.Reset()
-			continue
 		}
 		if err := p.sleep(ctx, true); err != nil {
 			return err

@@ -236,8 +236,22 @@ func (e *Engine) wrap(op string, t Target, id string, err error) error {
 // target t, for driver calls made before a deployment exists (Prepare,
 // Start).
 func (e *Engine) targetCtx(ctx context.Context, t Target) context.Context {
-	return WithNotifier(ctx, func(kind EventKind, msg string) {
+	return alsoNotify(ctx, func(kind EventKind, msg string) {
 		e.emit(Event{Kind: kind, Target: t.String(), Message: msg})
+	})
+}
+
+// alsoNotify returns ctx carrying a Notifier that calls n and then the
+// notifier ctx already carried, if any: the engine reports a driver's notes
+// as events without taking them from a caller that collects them itself.
+func alsoNotify(ctx context.Context, n Notifier) context.Context {
+	prev, ok := ctx.Value(notifierKey{}).(Notifier)
+	if !ok || prev == nil {
+		return WithNotifier(ctx, n)
+	}
+	return WithNotifier(ctx, func(kind EventKind, msg string) {
+		n(kind, msg)
+		prev(kind, msg)
 	})
 }
 
@@ -282,7 +296,7 @@ func (r *run) emit(kind EventKind, msg string) { r.e.emit(r.event(kind, msg)) }
 
 // notifier returns ctx carrying a Notifier that reports through r.
 func (r *run) ctx(ctx context.Context) context.Context {
-	return WithNotifier(ctx, func(kind EventKind, msg string) { r.emit(kind, msg) })
+	return alsoNotify(ctx, func(kind EventKind, msg string) { r.emit(kind, msg) })
 }
 
 // setStatus changes the engine's view of the status and reports the change.

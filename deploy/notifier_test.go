@@ -63,3 +63,29 @@ func TestDriverNotesReachOnEvent(t *testing.T) {
 		}
 	}
 }
+
+// A notifier the caller put in the context still gets the driver's notes:
+// the engine reports them as events as well, not instead.
+func TestDriverNotesAlsoReachTheCallersNotifier(t *testing.T) {
+	clk := deploytest.NewAutoClock(time.Time{})
+	drv := deploytest.NewDriver(deploytest.DriverOptions{Clock: clk, Mode: deploy.ModePlatform})
+	target := drv.AddTarget("svc", deploy.Revision{ID: "1"})
+	var mu sync.Mutex
+	got := map[string]bool{}
+	ctx := deploy.WithNotifier(context.Background(), func(_ deploy.EventKind, msg string) {
+		mu.Lock()
+		defer mu.Unlock()
+		got[msg] = true
+	})
+	eng := deploy.New(noting{drv}, deploy.Options{Clock: clk})
+	if _, err := eng.Deploy(ctx, deploy.Request{Target: target, Revision: deploy.Revision{ID: "2"}}); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, want := range []string{"note from Prepare", "note from Start", "note from Status"} {
+		if !got[want] {
+			t.Errorf("%q never reached the caller's notifier (got %v)", want, got)
+		}
+	}
+}

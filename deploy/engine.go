@@ -458,8 +458,13 @@ func (e *Engine) Execute(ctx context.Context, p *Plan) (*Deployment, error) {
 	ctx = j.with(ctx)
 	// The deployment has no ID yet: what the driver notes while starting
 	// it (a lost answer it read back, a fallback) names the target only.
+	// A notifier the caller put in ctx hears them too.
+	caller, _ := ctx.Value(notifierKey{}).(Notifier)
 	sctx := WithNotifier(ctx, func(kind EventKind, msg string) {
 		e.emit(Event{Kind: kind, Target: req.Target.String(), Message: msg})
+		if caller != nil {
+			caller(kind, msg)
+		}
 	})
 	d, err := call(ctx, e.rates.mutation, func() (*Deployment, error) { return e.drv.Start(sctx, p) })
 	if err == nil && (d == nil || d.ID == "") {

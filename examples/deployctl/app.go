@@ -258,13 +258,15 @@ type result struct {
 	ExitCode   int                `json:"exitCode"`
 	Error      string             `json:"error,omitempty"`
 	Deployment *deploy.Deployment `json:"deployment,omitempty"`
-	// Left is set when a deployment's cleanup failed.
-	Left *leftResult `json:"left,omitempty"`
+	// Left has one entry per target whose cleanup failed.
+	Left []*leftResult `json:"left,omitempty"`
 }
 
 // leftResult is what a target was left serving after a cleanup that
 // failed, and the command that repairs it.
 type leftResult struct {
+	// Target is the target's String() form.
+	Target string `json:"target"`
 	// Serving is each revision with its share, in percent.
 	Serving []deploy.Share `json:"serving"`
 	// LastSeen marks Serving as the last status seen, not read back.
@@ -278,7 +280,7 @@ type leftResult struct {
 
 // left describes le for people (one line) and for --output json.
 func (a *app) left(le *deploy.LeftError) (string, *leftResult) {
-	r := &leftResult{Serving: le.Serving, LastSeen: le.LastSeen, NeedsRepair: le.NeedsRepair()}
+	r := &leftResult{Target: le.Target.String(), Serving: le.Serving, LastSeen: le.LastSeen, NeedsRepair: le.NeedsRepair()}
 	if r.Serving == nil {
 		r.Serving = []deploy.Share{}
 	}
@@ -289,8 +291,12 @@ func (a *app) left(le *deploy.LeftError) (string, *leftResult) {
 	if !r.NeedsRepair {
 		return line + ", the revision the cleanup was returning it to: nothing to repair", r
 	}
-	if a.repair != nil {
-		r.Repair = a.repair(le)
+	repair := a.repair
+	if repair == nil {
+		repair = targetRepair(le.Target)
+	}
+	if repair != nil {
+		r.Repair = repair(le)
 	}
 	switch {
 	case r.Repair != "":

@@ -177,15 +177,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "deployctl %s: %v\n", c.name, err)
 		}
 		interrupted := errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, deploy.ErrTimeout)
-		var le *deploy.LeftError
-		var left *leftResult
-		switch {
-		case errors.As(err, &le):
+		var left []*leftResult
+		lefts := leftErrors(err)
+		for _, le := range lefts {
 			// The cleanup failed: say what the target serves and what
-			// repairs it.
-			var line string
-			line, left = a.left(le)
+			// repairs it, one line per target.
+			line, lr := a.left(le)
+			if len(lefts) > 1 {
+				line = le.Target.String() + ": " + line
+			}
 			fmt.Fprintf(stderr, "deployctl %s: %s\n", c.name, line)
+			left = append(left, lr)
+		}
+		switch {
+		case len(lefts) > 0:
 		case interrupted && a.repair != nil && !errors.Is(err, deploy.ErrRolledBack):
 			// Interrupted or out of time: say what repairs whatever the
 			// platform was left with (the last state is printed above).

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -18,7 +20,11 @@ import (
 	awslambda "github.com/aws/aws-sdk-go-v2/service/lambda"
 
 	"github.com/switchyard/switchyard/deploy"
+	"github.com/switchyard/switchyard/ec2"
+	"github.com/switchyard/switchyard/ecs"
 	"github.com/switchyard/switchyard/internal/motoserver"
+	"github.com/switchyard/switchyard/lambda"
+	"github.com/switchyard/switchyard/opsworks"
 	"github.com/switchyard/switchyard/platform/faultinject"
 )
 
@@ -40,7 +46,8 @@ func faultProxy(t *testing.T, srv *motoserver.Server, rules ...faultinject.Rule)
 type resultLine struct {
 	ExitCode int    `json:"exitCode"`
 	Error    string `json:"error"`
-	Left     *struct {
+	Left     []struct {
+		Target  string `json:"target"`
 		Serving []struct {
 			Revision struct {
 				ID    string `json:"id"`
@@ -114,7 +121,7 @@ func TestECSLostAnswersThroughDeployctl(t *testing.T) {
 		if code != 0 || runs() != "web:2" || len(ft.Injected()) != 1 {
 			t.Fatalf("exit %d, service on %s, injected %v\n%s\n%s", code, runs(), ft.Injected(), out, stderr)
 		}
-		if !strings.Contains(out, "UpdateService's answer was lost") || parseResult(t, out).Left != nil {
+		if !strings.Contains(out, "UpdateService's answer was lost") || len(parseResult(t, out).Left) != 0 {
 			t.Fatalf("no note of the read-back, or a left report:\n%s", out)
 		}
 	})
@@ -206,10 +213,14 @@ func TestLambdaLeftWeightedThroughDeployctl(t *testing.T) {
 			}
 			if output == "json" {
 				r := parseResult(t, out)
-				if r.ExitCode != 1 || r.Left == nil || r.Left.Repair != repair || !r.Left.NeedsRepair || r.Left.LastSeen ||
-					len(r.Left.Serving) != 2 || r.Left.Serving[0].Revision.ID != newV || r.Left.Serving[0].Percent != 10 ||
-					r.Left.Serving[1].Revision.ID != "1" || r.Left.Serving[1].Percent != 90 {
+				if r.ExitCode != 1 || len(r.Left) != 1 {
 					t.Fatalf("result %+v\n%s", r, out)
+				}
+				l := r.Left[0]
+				if l.Target != "lambda:app:live" || l.Repair != repair || !l.NeedsRepair || l.LastSeen ||
+					len(l.Serving) != 2 || l.Serving[0].Revision.ID != newV || l.Serving[0].Percent != 10 ||
+					l.Serving[1].Revision.ID != "1" || l.Serving[1].Percent != 90 {
+					t.Fatalf("left %+v\n%s", l, out)
 				}
 			}
 			repairWith(proxy)
@@ -262,6 +273,25 @@ func TestRepairCommands(t *testing.T) {
 		if tc.got != tc.want {
 			t.Errorf("%s: %q, want %q", tc.name, tc.got, tc.want)
 		}
+	}
+	for _, tc := range []struct {
+		target deploy.Target
+		want   string
+	}{
+		{ecs.Target("prod", "web"), "deployctl ecs rollback --cluster prod --service web"},
+		{lambda.Target("app", "live"), "deployctl lambda stop --function app --alias live"},
+		{ec2.Target("App", "Group"), "deployctl ec2 rollback --application App --group Group"},
+		{opsworks.Target("s", "a"), "deployctl opsworks rollback --stack s --app a"},
+	} {
+		if got := targetRepair(tc.target)(nil); got != tc.want {
+			t.Errorf("fleet target %s: %q, want %q", tc.target, got, tc.want)
+		}
+	}
+	// A fleet's failures are joined: each target whose cleanup failed
+	// gets its line.
+	joined := errors.Join(fmt.Errorf("web: %w", weighted), errors.New("other"), &deploy.Error{Err: onNew})
+	if got := leftErrors(joined); len(got) != 2 || got[0] != weighted || got[1] != onNew {
+		t.Errorf("leftErrors = %v", got)
 	}
 	if code, _, stderr := runCLI(t, "--cleanup-timeout", "0s", "version"); code != 2 || !strings.Contains(stderr, "--cleanup-timeout") {
 		t.Errorf("--cleanup-timeout 0s: exit %d, %s", code, stderr)

@@ -1,10 +1,15 @@
 package main
 
 import (
+	"errors"
 	"regexp"
 	"strings"
 
 	"github.com/switchyard/switchyard/deploy"
+	"github.com/switchyard/switchyard/ec2"
+	"github.com/switchyard/switchyard/ecs"
+	"github.com/switchyard/switchyard/lambda"
+	"github.com/switchyard/switchyard/opsworks"
 )
 
 // The commands that repair a target a deployment left in an unknown or
@@ -91,4 +96,64 @@ func opsworksRepair(stack, app string) func(*deploy.LeftError) string {
 	return func(*deploy.LeftError) string {
 		return commandLine("deployctl", "opsworks", "rollback", "--stack", stack, "--app", app)
 	}
+}
+
+// targetRepair is the repair of a target no command set one for (a fleet's
+// targets), from the target alone.
+func targetRepair(t deploy.Target) func(*deploy.LeftError) string {
+	none := func() *deploy.Deployment { return nil }
+	switch t.Platform {
+	case ecs.Platform:
+		cluster, service := t.Attrs["cluster"], t.Attrs["service"]
+		if service == "" {
+			cluster, service, _ = strings.Cut(t.Name, "/")
+		}
+		if service != "" {
+			return ecsRepair(cluster, service)
+		}
+	case lambda.Platform:
+		if fn, alias, err := lambda.ParseTarget(t); err == nil {
+			return lambdaRepair(&lambdaFlags{function: fn, alias: alias, codeDeploy: t.Attrs["codedeploy"], history: defaultHistory()}, none)
+		}
+	case ec2.Platform:
+		if app, group, err := ec2.ParseTarget(t); err == nil {
+			return ec2Repair(app, group, none)
+		}
+	case opsworks.Platform:
+		if t.Attrs["stack"] != "" && t.Attrs["app"] != "" {
+			return opsworksRepair(t.Attrs["stack"], t.Attrs["app"])
+		}
+	}
+	return nil
+}
+
+// leftErrors returns every *deploy.LeftError in err's tree, in order: one
+// per target whose cleanup failed (a fleet may have several).
+func leftErrors(err error) []*deploy.LeftError {
+	var out []*deploy.LeftError
+	var walk func(error)
+	walk = func(e error) {
+		if e == nil {
+			return
+		}
+		var le *deploy.LeftError
+		if x, ok := e.(*deploy.LeftError); ok {
+			out = append(out, x)
+			return
+		}
+		switch u := e.(type) {
+		case interface{ Unwrap() []error }:
+			for _, x := range u.Unwrap() {
+				walk(x)
+			}
+		case interface{ Unwrap() error }:
+			walk(u.Unwrap())
+		default:
+			if errors.As(e, &le) {
+				out = append(out, le)
+			}
+		}
+	}
+	walk(err)
+	return out
 }

@@ -37,6 +37,10 @@
 //     are cut to that size and rate control counts requests.
 //   - Finder and Adopter: find, and take over, a deployment a dead process
 //     started, for Engine.Resume (see Store).
+//   - ServingReader: what a target serves now, read from the platform.
+//     When a cleanup fails the engine reads it once, so its error
+//     (*LeftError) says what the target is left serving; without it the
+//     error gives the last status the engine saw.
 //
 // The contract each method owes is written on Driver and the optional
 // interfaces as "must" sentences, and package deploytest checks every one
@@ -61,7 +65,16 @@
 // traffic to the previous revision before it returns, so the platform is
 // left in a known state. Everything such a cleanup does (the stop, the wait,
 // nested rollbacks) shares one budget, Options.CleanupTimeout, measured on
-// the engine's clock.
+// the engine's clock. Within it a throttled stop or rollback is asked
+// again after backing off: throttling during a rollback is normal in a
+// fleet. A cleanup that still fails, or runs out of budget, returns an
+// error holding a *LeftError that says what the target is left serving
+// (read back through the driver's ServingReader, else as last seen) and
+// the revision that repairs it with Engine.Rollback.
+//
+// A driver whose mutating call lost its answer (see Uncertain outcomes on
+// Driver) reads the platform back before it reports an outcome, and says
+// what it found in a note event.
 //
 // A status the engine cannot read is unknown, not failed: it keeps asking
 // for Options.StatusTimeout and then gives up with an error wrapping
@@ -104,4 +117,5 @@
 // refused before any mutating call), ErrNotFound, ErrUnsupported,
 // ErrTimeout, ErrLocked, and for deployments that ended badly ErrFailed,
 // ErrStopped or ErrRolledBack, with ErrGateFailed and ErrAlarm telling why.
+// A deployment whose cleanup failed also carries a *LeftError.
 package deploy

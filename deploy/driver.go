@@ -29,6 +29,18 @@ import (
 // names the repair (Engine.Rollback, which returns all traffic to the
 // revision the stopped deployment moved it from). A request whose RollbackOf
 // names a deployment that has ended is that repair and must be accepted.
+//
+// # Uncertain outcomes
+//
+// A mutating call whose answer was lost (a timeout or reset once the
+// request could have been sent, a reply that does not decode, a server
+// error: platform.Uncertain tells them for AWS) may have been carried out.
+// A driver must not report such a call as failed, nor make it again,
+// before it has read the platform back. When the read shows the change
+// made, the driver carries on as if the call had answered and must say so
+// in a note (EventNote through NotifierFrom; a driver never prints). When
+// it does not, the driver's error must say that the outcome was unknown
+// and what the read showed.
 type Driver interface {
 	// Platform must return the same non-empty name on every call, such as
 	// "ecs" or "lambda". The driver's targets carry it in Target.Platform.
@@ -211,6 +223,32 @@ type BatchSizer interface {
 	// StatusBatchSize must return a positive number, the same on every
 	// call.
 	StatusBatchSize() int
+}
+
+// Share is one revision a target serves and its share of the target's
+// traffic (or of its fleet), in percent.
+type Share struct {
+	// Revision is what is served, with the ID the driver reports in
+	// Deployment.From and To, and its Label where the platform has one.
+	Revision Revision `json:"revision"`
+	// Percent is its share, 0 < Percent <= 100.
+	Percent float64 `json:"percent"`
+}
+
+// ServingReader reads what a target serves now. The engine reads it once
+// when a cleanup fails (a stop or a rollback it could not finish, or one
+// Options.CleanupTimeout cut short), so that its error can say what the
+// target is left serving (a *LeftError). Without it the engine reports the
+// last status it saw instead.
+type ServingReader interface {
+	// ReadServing must change nothing, and must report what the platform
+	// serves for t now, read from the platform, not what a deployment
+	// meant it to serve: one Share per revision with a share above 0,
+	// summing to 100, each Revision's ID as the driver reports it in
+	// Deployment.From and To (its Label should be set too). A target that
+	// serves nothing gives an empty list; an unknown target must give an
+	// error wrapping ErrNotFound.
+	ReadServing(ctx context.Context, t Target) ([]Share, error)
 }
 
 // Clock is the engine's source of time. Every wait the engine makes goes

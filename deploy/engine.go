@@ -57,9 +57,12 @@ type Options struct {
 	// the platform in a known state once a deployment must end early (a
 	// gate refused it, a stop was requested, the caller's context ended):
 	// the stop, the wait for the platform to settle and any rollback
-	// deployment, nested ones included, share this one budget. When it runs
-	// out the engine returns what it last saw with an error wrapping
-	// ErrTimeout. Default 15 minutes: long enough for a platform rollback
+	// deployment, nested ones included, share this one budget; a throttled
+	// stop or rollback is asked again within it. When it runs out the
+	// engine returns what it last saw with an error wrapping ErrTimeout and
+	// holding a *LeftError, for which it reads what the target serves
+	// (ServingReader) for what is left of the budget or 10 seconds,
+	// whichever is longer. Default 15 minutes: long enough for a platform rollback
 	// (an ECS service back to steady state, a CodeDeploy stop that stays
 	// pending through a bake), and still a bound: a platform whose status
 	// never settles cannot hold Deploy forever.

@@ -171,3 +171,83 @@ type unsupportedStrategyError struct{ ve *ValidationError }
 
 func (e *unsupportedStrategyError) Error() string   { return e.ve.Error() }
 func (e *unsupportedStrategyError) Unwrap() []error { return []error{ErrUnsupported, e.ve} }
+
+// LeftError says what a target was left serving when the engine could not
+// finish cleaning up after a deployment: a stop or a rollback failed, or
+// Options.CleanupTimeout ran out first. The engine joins it to the error
+// it returns; reach it with errors.As. Its message reads like "left serving
+// web:7 at 30% and web:6 at 70%; repair: roll back to web:6
+// (Engine.Rollback)".
+type LeftError struct {
+	// Target is what was left.
+	Target Target
+	// DeploymentID is the deployment whose cleanup failed.
+	DeploymentID string
+	// Serving is what the target serves: the deployment's To first, then
+	// its From, then any other revision. It is read from the platform
+	// (ServingReader) unless LastSeen is set.
+	Serving []Share
+	// LastSeen marks Serving as the engine's last view of the deployment
+	// (To at its last Percent, From at the rest), because the driver is no
+	// ServingReader, or the read failed (ReadErr), or the cleanup was cut
+	// short (WithCleanupContext).
+	LastSeen bool
+	// ReadErr is why Serving could not be read back, if it was tried.
+	ReadErr error
+	// Repair is the revision that repairs the target: Engine.Rollback of
+	// Target returns all traffic to it. Nil when the target had no earlier
+	// revision.
+	Repair *Revision
+	// Live reports whether the platform last reported the deployment as
+	// still running (not in a terminal status): a platform that follows
+	// its own strategy may still be moving it.
+	Live bool
+}
+
+// NeedsRepair reports whether the target must still be repaired: false
+// only when Serving, read back from the platform, is Repair alone.
+func (e *LeftError) NeedsRepair() bool {
+	if e.LastSeen || e.Repair == nil || len(e.Serving) != 1 {
+		return true
+	}
+	return e.Serving[0].Revision.ID != e.Repair.ID || e.Serving[0].Percent < 100-1e-6
+}
+
+// ServingString lists Serving as "web:7 at 30% and web:6 at 70%", or
+// "nothing".
+func (e *LeftError) ServingString() string {
+	if len(e.Serving) == 0 {
+		return "nothing"
+	}
+	parts := make([]string, len(e.Serving))
+	for i, s := range e.Serving {
+		parts[i] = s.Revision.String() + " at " + formatPercent(roundPercent(s.Percent)) + "%"
+	}
+	if len(parts) == 1 {
+		return parts[0]
+	}
+	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
+}
+
+// Error says what the target serves, how that is known, and what repairs
+// it.
+func (e *LeftError) Error() string {
+	var b strings.Builder
+	b.WriteString("left serving ")
+	b.WriteString(e.ServingString())
+	if e.LastSeen {
+		b.WriteString(" as last seen")
+		if e.ReadErr != nil {
+			b.WriteString(" (not read back: " + e.ReadErr.Error() + ")")
+		}
+	}
+	switch {
+	case !e.NeedsRepair():
+		b.WriteString(", the revision the cleanup was returning it to: nothing to repair")
+	case e.Repair == nil:
+		b.WriteString("; no earlier revision to roll back to")
+	default:
+		b.WriteString("; repair: roll back to " + e.Repair.String() + " (Engine.Rollback)")
+	}
+	return b.String()
+}

@@ -429,6 +429,7 @@ func (e *Engine) halt(ctx context.Context, r *run, rollback bool, failed Status,
 	if cause != nil {
 		errs = append(errs, cause)
 	}
+	causes := len(errs)
 	stopped := false
 	stopper, canStop := e.drv.(Stopper)
 	switch {
@@ -490,6 +491,11 @@ func (e *Engine) halt(ctx context.Context, r *run, rollback bool, failed Status,
 			final = StatusFailed
 		}
 	}
+	if len(errs) > causes && !nestedRollback(ctx) {
+		// The stop, or the wait after it, failed: say what the target is
+		// left serving and what repairs it.
+		errs = append(errs, e.left(ctx, r))
+	}
 	if final == StatusSucceeded {
 		return d, e.wrap("deploy", d.Target, d.ID, join(errs))
 	}
@@ -542,34 +548,59 @@ func (e *Engine) stopLoop(ctx context.Context, r *run, s Stopper, o StopOptions)
 
 // rollbackAfter returns the target to the failed deployment's From revision
 // through a new deployment linked to it, within the cleanup budget of ctx.
+// A rollback the platform throttled changed nothing: it is tried again
+// after backing off, while the budget lasts. When the rollback cannot be
+// done, the error says what the target is left serving (*LeftError).
 func (e *Engine) rollbackAfter(ctx context.Context, r *run, cause error) (*Deployment, error) {
 	d := r.snapshot()
 	var causes []error
 	if cause != nil {
 		causes = append(causes, cause)
 	}
-	if e.expired(ctx) {
-		r.setStatus(StatusFailed, "the cleanup time ran out before the rollback to "+d.From.String()+" could start")
-		causes = append(causes, unknown(d, "the cleanup time (Options.CleanupTimeout) ran out", nil))
+	fail := func(reason string, err error) (*Deployment, error) {
+		causes = append(causes, err)
+		if !nestedRollback(ctx) {
+			causes = append(causes, e.left(ctx, r))
+		}
+		r.setStatus(StatusFailed, reason)
 		return r.snapshot(), e.wrap("deploy", d.Target, d.ID, joinStatus(ErrFailed, causes))
+	}
+	if e.expired(ctx) {
+		return fail("the cleanup time ran out before the rollback to "+d.From.String()+" could start",
+			unknown(d, "the cleanup time (Options.CleanupTimeout) ran out", nil))
 	}
 	if ctx.Err() != nil {
-		r.setStatus(StatusFailed, "the cleanup was cut short before the rollback to "+d.From.String()+" could start")
-		causes = append(causes, context.Cause(ctx))
-		return r.snapshot(), e.wrap("deploy", d.Target, d.ID, joinStatus(ErrFailed, causes))
+		return fail("the cleanup was cut short before the rollback to "+d.From.String()+" could start", context.Cause(ctx))
 	}
 	r.emit(EventRollback, "rolling back to "+d.From.String())
-	rb, err := e.Deploy(ctx, Request{
+	req := Request{
 		Target:     d.Target,
 		Revision:   *d.From,
 		Strategy:   AllAtOnce(),
 		RollbackOf: d.ID,
 		Comment:    "rollback of " + d.ID,
-	})
+	}
+	b := e.newBackoff()
+	var rb *Deployment
+	var err error
+	for {
+		rb, err = e.Deploy(context.WithValue(ctx, nestedRollbackKey{}, true), req)
+		if err == nil || rb != nil || !errors.Is(err, ErrThrottled) || ctx.Err() != nil {
+			break
+		}
+		wait, ok := e.wait(ctx, b.NextBackOff())
+		if !ok {
+			err = join([]error{err, unknown(d, "the rollback was still throttled when the cleanup time (Options.CleanupTimeout) ran out", nil)})
+			break
+		}
+		r.emit(EventNote, "rollback throttled, trying again: "+err.Error())
+		select {
+		case <-ctx.Done():
+		case <-e.opts.Clock.After(wait):
+		}
+	}
 	if err != nil {
-		r.setStatus(StatusFailed, "rollback failed")
-		causes = append(causes, fmt.Errorf("rollback: %w", err))
-		return r.snapshot(), e.wrap("deploy", d.Target, d.ID, joinStatus(ErrFailed, causes))
+		return fail("rollback failed", fmt.Errorf("rollback: %w", err))
 	}
 	r.mu.Lock()
 	r.d.RolledBackBy = rb.ID

@@ -39,6 +39,17 @@
 // ErrInvalidRequest, ErrLocked, ...) and, where AWS refused a call, the
 // SDK's error (reach it with errors.As).
 //
+// A mutating call whose answer was lost (platform.Uncertain: a timeout, a
+// reset, a reply that does not decode, a 5xx) is read back before Start or
+// Stop reports it: after UpdateService (a deployment, a rollback, a stop by
+// rolling back) and CreateService the driver reads the service, and
+// carries on when it runs what was sent, saying so in a note event; after
+// RegisterTaskDefinition it reads the family's latest revision and adopts
+// it when it is what was sent, so no revision is registered twice.
+// Otherwise the error says the outcome was unknown and what ECS showed.
+// ReadServing (deploy.ServingReader) reads what a service serves, so the
+// engine can say what a failed cleanup left.
+//
 // Services with the CODE_DEPLOY deployment controller deploy through
 // CodeDeploy with an AppSpec built from the service. Prepare finds their
 // deployment group as ecspresso does, by the ECS services the groups list
@@ -87,8 +98,8 @@ type Options struct {
 }
 
 // Driver deploys ECS services. It implements deploy.Driver, deploy.Stopper,
-// deploy.Continuer, deploy.Historian and deploy.StatusBatcher, and is safe
-// for concurrent use.
+// deploy.Continuer, deploy.Historian, deploy.StatusBatcher and
+// deploy.ServingReader, and is safe for concurrent use.
 type Driver struct {
 	ecs   ECSAPI
 	as    AutoScalingAPI

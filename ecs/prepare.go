@@ -26,6 +26,11 @@ type plan struct {
 	taskDef string
 	// fromTaskDef is the task definition the service runs now ("" if new).
 	fromTaskDef string
+	// fromDesired and fromPrimary are the service's desired count and the
+	// ID of its PRIMARY deployment when prepared: what a read-back after
+	// an UpdateService whose answer was lost compares with.
+	fromDesired int32
+	fromPrimary string
 	// create is set when the service does not exist yet.
 	create *ecs.CreateServiceInput
 	// attrs are the service attributes to send, nil when unchanged.
@@ -166,6 +171,10 @@ func (d *Driver) prepare(ctx context.Context, req deploy.Request) (*deploy.Plan,
 	var curTags []types.Tag
 	if svc != nil {
 		pl.fromTaskDef = aws.ToString(svc.TaskDefinition)
+		pl.fromDesired = svc.DesiredCount
+		if p := primaryOf(svc); p != nil {
+			pl.fromPrimary = aws.ToString(p.Id)
+		}
 		cur, curTags, err = d.describeTaskDefinition(ctx, pl.fromTaskDef)
 		if err != nil {
 			return nil, err

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/switchyard/switchyard/deploy"
+	"github.com/switchyard/switchyard/platform"
 )
 
 // deployment is the driver-private part of a deploy.Deployment (its
@@ -104,10 +105,16 @@ func (d *Driver) start(ctx context.Context, p *deploy.Plan, pl *plan) (*deploy.D
 		in.TaskDefinition = aws.String(taskDef)
 		d.log.DebugContext(ctx, "CreateService", "cluster", pl.cluster, "service", pl.service, "taskDefinition", taskDef)
 		out, err := d.ecs.CreateService(ctx, &in)
-		if err != nil {
+		switch {
+		case err == nil:
+			svc = out.Service
+		case platform.Uncertain(err) && ctx.Err() == nil:
+			if svc, err = d.readBackCreate(ctx, pl, taskDef, err); err != nil {
+				return nil, err
+			}
+		default:
 			return nil, fmt.Errorf("CreateService: %w", err)
 		}
-		svc = out.Service
 	} else {
 		if pl.suspend != nil {
 			if err := d.setSuspended(ctx, pl.cluster, pl.service, *pl.suspend); err != nil {
@@ -127,13 +134,22 @@ func (d *Driver) start(ctx context.Context, p *deploy.Plan, pl *plan) (*deploy.D
 		d.log.DebugContext(ctx, "UpdateService", "cluster", pl.cluster, "service", pl.service, "taskDefinition", taskDef,
 			"force", pl.opts.ForceNewDeployment)
 		out, err := d.ecs.UpdateService(ctx, in)
-		if err != nil {
+		switch {
+		case err == nil:
+			svc = out.Service
+		case platform.Uncertain(err) && ctx.Err() == nil:
+			// The answer was lost, not necessarily the update.
+			if svc, err = d.readBackUpdate(ctx, pl, taskDef, err); err != nil {
+				return nil, err
+			}
+		default:
 			return nil, fmt.Errorf("UpdateService: %w", err)
 		}
-		svc = out.Service
 		if pl.deregister != "" {
 			if _, err := d.ecs.DeregisterTaskDefinition(ctx, &ecs.DeregisterTaskDefinitionInput{TaskDefinition: aws.String(pl.deregister)}); err != nil {
-				return nil, fmt.Errorf("DeregisterTaskDefinition %s: %w", labelOf(pl.deregister), err)
+				if !platform.Uncertain(err) || ctx.Err() != nil || !d.readBackDeregistered(ctx, pl.deregister, err) {
+					return nil, fmt.Errorf("DeregisterTaskDefinition %s: %w", labelOf(pl.deregister), err)
+				}
 			}
 		}
 	}
@@ -188,6 +204,11 @@ func (d *Driver) registerIfNeeded(ctx context.Context, pl *plan) (string, error)
 	d.log.DebugContext(ctx, "RegisterTaskDefinition", "family", aws.ToString(pl.register.Family))
 	out, err := d.ecs.RegisterTaskDefinition(ctx, pl.register)
 	if err != nil {
+		if platform.Uncertain(err) && ctx.Err() == nil {
+			// The revision may be registered: adopt it rather than
+			// register a second one.
+			return d.readBackRegister(ctx, pl, err)
+		}
 		return "", fmt.Errorf("RegisterTaskDefinition: %w", err)
 	}
 	if out.TaskDefinition == nil || out.TaskDefinition.TaskDefinitionArn == nil {

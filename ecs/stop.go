@@ -86,6 +86,14 @@ func (d *Driver) stop(ctx context.Context, dep *deploy.Deployment, o deploy.Stop
 			return deploy.StopPending, nil
 		}
 		if err := d.stopServiceDeployment(ctx, arn, o.Rollback); err != nil {
+			if platform.Uncertain(err) && ctx.Err() == nil {
+				// The answer was lost: ECS says whether the stop took.
+				if sd, rerr := d.describeServiceDeployment(ctx, arn); rerr == nil && stopping(sd.Status) {
+					deploy.NotifierFrom(ctx)(deploy.EventNote, fmt.Sprintf("StopServiceDeployment's answer was lost (%v); read back, the deployment is %s: ECS took the stop",
+						err, sd.Status))
+					return deploy.StopPending, nil
+				}
+			}
 			if platform.Classify(err) == platform.ClassConflict {
 				// It may have ended since Status looked.
 				if cur, serr := d.Status(ctx, dep); serr == nil {
@@ -136,7 +144,21 @@ func (d *Driver) stop(ctx context.Context, dep *deploy.Deployment, o deploy.Stop
 	}
 	d.log.DebugContext(ctx, "UpdateService (stop with rollback)", "taskDefinition", dep.From.ID)
 	if _, err := d.ecs.UpdateService(ctx, in); err != nil {
-		return "", fmt.Errorf("UpdateService: %w", err)
+		if !platform.Uncertain(err) || ctx.Err() != nil {
+			return "", fmt.Errorf("UpdateService: %w", err)
+		}
+		// The answer was lost, not necessarily the update: read back.
+		svc, rerr := d.describeService(ctx, det.cluster, det.service)
+		switch {
+		case rerr != nil:
+			return "", fmt.Errorf("UpdateService: the outcome is unknown (the answer was lost: %w), and reading the service back failed: %w", err, rerr)
+		case svc == nil:
+			return "", lost("UpdateService", err, "no service "+det.service)
+		case aws.ToString(svc.TaskDefinition) != dep.From.ID:
+			return "", lost("UpdateService", err, "service "+det.service+" on "+labelOf(aws.ToString(svc.TaskDefinition)))
+		}
+		deploy.NotifierFrom(ctx)(deploy.EventNote, fmt.Sprintf("UpdateService's answer was lost (%v); read back, the service runs %s: ECS took the rollback",
+			err, dep.From))
 	}
 	det.mu.Lock()
 	det.rollbackStarted = true
@@ -278,4 +300,16 @@ func apiMessage(err error) string {
 		return ae.ErrorCode() + ": " + ae.ErrorMessage()
 	}
 	return err.Error()
+}
+
+// stopping reports whether a service deployment is being stopped or
+// rolled back, or has been.
+func stopping(s types.ServiceDeploymentStatus) bool {
+	switch s {
+	case types.ServiceDeploymentStatusStopRequested, types.ServiceDeploymentStatusRollbackRequested,
+		types.ServiceDeploymentStatusRollbackInProgress, types.ServiceDeploymentStatusStopped,
+		types.ServiceDeploymentStatusRollbackSuccessful:
+		return true
+	}
+	return false
 }

@@ -72,4 +72,20 @@
 // hosts; approval steps and steps no predefined configuration has, in
 // CodeDeploy mode) or deploy.ErrLocked (*WeightedAliasError; a live
 // deployment to the same alias).
+//
+// # Lost answers
+//
+// A mutating call whose answer was lost (platform.Uncertain: a timeout, a
+// reset, a reply that does not decode, a 5xx) is read back before it is
+// reported. After UpdateAlias the alias is read (GetAlias): on the version
+// and weights sent, the shift, stop or rollback took, and a note says so.
+// After UpdateFunctionConfiguration the configuration is compared with the
+// one sent. After a code update with Publish (or PublishVersion) whose
+// answer was lost, $LATEST's CodeSha256 is compared with the zip's, and
+// PublishVersion is asked for the version: Lambda publishes no second
+// version of unchanged code, so it answers with the one the lost call
+// made. Otherwise the error says the outcome was unknown and what Lambda
+// showed. Both drivers are deploy.ServingReader: ReadServing reads the
+// alias's version and weights, so the engine can say what a failed
+// cleanup left.
 package lambda

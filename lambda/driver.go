@@ -576,9 +576,8 @@ func startCommon(ctx context.Context, c Client, o Options, p *deploy.Plan, det *
 	}
 	if det.resetWeights {
 		err := retryConflict(ctx, o, "UpdateAlias", func() error {
-			_, err := c.UpdateAlias(ctx, &awslambda.UpdateAliasInput{FunctionName: aws.String(det.function), Name: aws.String(det.alias),
+			return updateAlias(ctx, c, &awslambda.UpdateAliasInput{FunctionName: aws.String(det.function), Name: aws.String(det.alias),
 				FunctionVersion: aws.String(det.from), RoutingConfig: noWeights(), RevisionId: optString(det.aliasRev)})
-			return err
 		})
 		if err != nil {
 			return deploy.Revision{}, false, platform.Wrap(Platform, "UpdateAlias", Target(det.function, det.alias).String(),
@@ -635,11 +634,18 @@ func publish(ctx context.Context, c Client, o Options, det *planDetail) (string,
 			_, err := c.UpdateFunctionConfiguration(ctx, in)
 			return err
 		})
-		if err != nil {
+		switch {
+		case err == nil:
+			if rev, err = waitUpdatedRev(ctx, c, o, fn); err != nil {
+				return "", err
+			}
+		case platform.Uncertain(err) && ctx.Err() == nil:
+			// The answer was lost, not necessarily the update.
+			if rev, err = readBackConfig(ctx, c, o, fn, det.config, err); err != nil {
+				return "", platform.Wrap(Platform, "UpdateFunctionConfiguration", Platform+":"+fn, err)
+			}
+		default:
 			return "", platform.Wrap(Platform, "UpdateFunctionConfiguration", Platform+":"+fn, changedSince(fn, err))
-		}
-		if rev, err = waitUpdatedRev(ctx, c, o, fn); err != nil {
-			return "", err
 		}
 		if err := tag(ctx, c, o, fn, det.config); err != nil {
 			return "", err
@@ -667,7 +673,15 @@ func publish(ctx context.Context, c Client, o Options, det *planDetail) (string,
 		return err
 	})
 	if err != nil {
-		return "", platform.Wrap(Platform, "UpdateFunctionCode", Platform+":"+fn, changedSince(fn, err))
+		if !platform.Uncertain(err) || ctx.Err() != nil {
+			return "", platform.Wrap(Platform, "UpdateFunctionCode", Platform+":"+fn, changedSince(fn, err))
+		}
+		// The answer was lost, not necessarily the code or its version.
+		v, err := readBackPublish(ctx, c, o, det, err)
+		if err != nil {
+			return "", platform.Wrap(Platform, "UpdateFunctionCode", Platform+":"+fn, err)
+		}
+		return v, nil
 	}
 	if err := waitUpdated(ctx, c, o, fn); err != nil {
 		return "", err
@@ -681,10 +695,18 @@ func publish(ctx context.Context, c Client, o Options, det *planDetail) (string,
 			pv, err = c.PublishVersion(ctx, &awslambda.PublishVersionInput{FunctionName: aws.String(fn), Description: optString(det.description)})
 			return err
 		})
-		if err != nil {
+		switch {
+		case err == nil:
+			v = aws.ToString(pv.Version)
+		case platform.Uncertain(err) && ctx.Err() == nil:
+			// Asking again finds the version a lost call published.
+			if v, err = readBackPublish(ctx, c, o, det, err); err != nil {
+				return "", platform.Wrap(Platform, "PublishVersion", Platform+":"+fn, err)
+			}
+			return v, nil
+		default:
 			return "", platform.Wrap(Platform, "PublishVersion", Platform+":"+fn, err)
 		}
-		v = aws.ToString(pv.Version)
 	}
 	deploy.NotifierFrom(ctx)(deploy.EventNote, "published version "+v+" of "+fn+" from "+det.src.label())
 	return v, nil

@@ -90,10 +90,7 @@ func (d *Driver) Shift(ctx context.Context, dep *deploy.Deployment, percent floa
 		in.FunctionVersion = aws.String(det.FromVersion)
 		in.RoutingConfig = &types.AliasRoutingConfiguration{AdditionalVersionWeights: map[string]float64{det.ToVersion: w}}
 	}
-	err = retryConflict(ctx, d.opts, "UpdateAlias", func() error {
-		_, err := d.client.UpdateAlias(ctx, in)
-		return err
-	})
+	err = retryConflict(ctx, d.opts, "UpdateAlias", func() error { return updateAlias(ctx, d.client, in) })
 	if err != nil {
 		return wrap("UpdateAlias", rec.d.Target, rec.d.ID, fmt.Errorf("shift alias %s to %s%%: %w",
 			det.Alias, strconv.FormatFloat(percent, 'f', -1, 64), err))
@@ -137,10 +134,9 @@ func (d *Driver) pin(ctx context.Context, fn, alias, version string) error {
 		if cur.Version == version && cur.Single() {
 			return nil
 		}
-		_, err = d.client.UpdateAlias(ctx, &awslambda.UpdateAliasInput{FunctionName: aws.String(fn),
+		return updateAlias(ctx, d.client, &awslambda.UpdateAliasInput{FunctionName: aws.String(fn),
 			Name: aws.String(alias), FunctionVersion: aws.String(version), RoutingConfig: noWeights(),
 			RevisionId: optString(cur.RevisionID)})
-		return err
 	})
 }
 
@@ -353,10 +349,9 @@ func (d *Driver) ResetWeights(ctx context.Context, t deploy.Target) (AliasState,
 		return a, nil
 	}
 	err = retryConflict(ctx, d.opts, "UpdateAlias", func() error {
-		_, err := d.client.UpdateAlias(ctx, &awslambda.UpdateAliasInput{FunctionName: aws.String(a.Function),
+		return updateAlias(ctx, d.client, &awslambda.UpdateAliasInput{FunctionName: aws.String(a.Function),
 			Name: aws.String(a.Alias), FunctionVersion: aws.String(a.Version), RoutingConfig: noWeights(),
 			RevisionId: optString(a.RevisionID)})
-		return err
 	})
 	if err != nil {
 		return a, wrap("UpdateAlias", t, "", err)

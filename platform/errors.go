@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strings"
+	"syscall"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
@@ -249,4 +251,66 @@ func WrapDeployment(platform, op, target, deploymentID string, err error) error 
 		inner = fmt.Errorf("%w: %w", s, err)
 	}
 	return &deploy.Error{Platform: platform, Op: op, Target: target, DeploymentID: deploymentID, Err: inner}
+}
+
+// Uncertain reports whether the mutating call that returned err may have
+// been carried out although it failed: the request may have reached AWS,
+// and only its answer was lost. That is so for a reply that could not be
+// read (a truncated or undecodable body, *smithy.DeserializationError,
+// unless its HTTP status says the call was refused), a server failure
+// (HTTP 5xx, an error AWS marks as its own fault), and a connection that
+// was reset or timed out once the request could have been sent.
+//
+// It is false for nil; for throttling, not-found, conflict, validation and
+// access errors (AWS answered, and refused); for a connection that could
+// not be made (nothing was sent); for context errors (the caller gave up,
+// and the Driver contract already requires a mutation cut short to leave
+// the platform as before or as after it, which only a read can tell); and
+// for errors it does not recognise.
+//
+// A driver that gets an uncertain error from a mutating call reads the
+// platform back before it reports an outcome: see the ecs and lambda
+// drivers.
+func Uncertain(err error) bool {
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	var status interface{ HTTPStatusCode() int }
+	code := 0
+	if errors.As(err, &status) {
+		code = status.HTTPStatusCode()
+	}
+	var de *smithy.DeserializationError
+	if errors.As(err, &de) {
+		// The answer could not be read. Its status, when it says the call
+		// was refused (4xx), is answer enough.
+		return code < 400 || code >= 500
+	}
+	switch Classify(err) {
+	case ClassThrottling, ClassNotFound, ClassConflict, ClassValidation, ClassAccessDenied:
+		return false
+	}
+	if code >= 500 && code <= 599 {
+		return true
+	}
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		return api.ErrorFault() == smithy.FaultServer || classifyCode(api.ErrorCode()) == ClassRetryable
+	}
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return false // no connection, so nothing was sent
+	}
+	var dns *net.DNSError
+	if errors.As(err, &dns) {
+		return false
+	}
+	var netErr net.Error
+	if errors.As(err, &netErr) && netErr.Timeout() {
+		return true
+	}
+	if errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return true
+	}
+	return retry.IsErrorRetryables(retry.DefaultRetryables).IsErrorRetryable(err) == aws.TrueTernary
 }

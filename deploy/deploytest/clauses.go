@@ -978,3 +978,49 @@ func clauseGatesAfterCompletion(c *checker) {
 	}
 	c.expectServing(map[string]float64{initial: 100}, "after a gate refused the completed deployment (OnFailure)")
 }
+
+func clauseReadServing(c *checker) {
+	sr, ok := c.h.Driver.(deploy.ServingReader)
+	if !ok {
+		c.Skipf("the driver is not a deploy.ServingReader")
+	}
+	check := func(when string) {
+		mut := c.h.Mutations()
+		got, err := sr.ReadServing(c.ctx, c.h.Target)
+		if err != nil {
+			c.Fatalf("ReadServing %s: %v", when, err)
+		}
+		if n := c.h.Mutations() - mut; n != 0 {
+			c.Errorf("ReadServing %s made %d mutating calls, want 0", when, n)
+		}
+		shares := map[string]float64{}
+		total := 0.0
+		for _, s := range got {
+			if !(s.Percent > 0 && s.Percent <= 100) {
+				c.Errorf("ReadServing %s: %s has a share of %v%%, want 0 < share <= 100", when, s.Revision.ID, s.Percent)
+			}
+			if _, dup := shares[s.Revision.ID]; dup {
+				c.Errorf("ReadServing %s lists %s twice", when, s.Revision.ID)
+			}
+			shares[s.Revision.ID] += s.Percent
+			total += s.Percent
+		}
+		if len(got) > 0 && math.Abs(total-100) > 0.01 {
+			c.Errorf("ReadServing %s: shares add up to %v%%, want 100", when, total)
+		}
+		if want := c.serving(); !sameShares(shares, want) {
+			c.Errorf("ReadServing %s reports %v; the platform serves %v", when, shares, want)
+		}
+	}
+	check("before any deployment")
+	live, _ := c.startLive(c.request())
+	check("while the traffic is split")
+	c.stopRollback(live)
+	c.pollUntil(live, 50, func(x *deploy.Deployment) bool { return x.Status.Terminal() })
+	check("after a stop with rollback")
+	if c.h.MissingTarget.Name != "" {
+		if _, err := sr.ReadServing(c.ctx, c.h.MissingTarget); !errors.Is(err, deploy.ErrNotFound) {
+			c.Errorf("ReadServing of a missing target: err = %v, want ErrNotFound", err)
+		}
+	}
+}

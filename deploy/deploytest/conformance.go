@@ -248,6 +248,7 @@ var clauses = []clause{
 	{"RollbackToNamedRevision", "Rollback to a named revision deploys exactly that revision; the target and revision alone must be enough.", clauseRollbackNamed},
 	{"RollbackToRunningRevisionRefused", "Asking to roll back to the revision the target already runs is an ErrInvalidRequest, and changes nothing.", clauseRollbackCurrent},
 	{"StatusManyKeepsOrder", "The result must have one entry per element of ds, in the same order, entry i reporting ds[i]; an entry is nil where that deployment could not be reported. err must be nil when no entry is nil; otherwise it must hold, for each nil entry, an *Error whose DeploymentID names it.", clauseStatusMany},
+	{"ReadServingReportsWhatIsServed", "ReadServing must change nothing, and must report what the platform serves for t now, read from the platform, not what a deployment meant it to serve: one Share per revision with a share above 0, summing to 100, each Revision's ID as the driver reports it in Deployment.From and To. An unknown target must give an error wrapping ErrNotFound.", clauseReadServing},
 	{"GatesCheckedWhenPlatformCompletes", "The engine never reports success for a deployment a gate refused, even one the platform completed between two polls: gates are checked once more when it reports success.", clauseGatesAfterCompletion},
 }
 

@@ -17,14 +17,16 @@
 // after stop, unknown), Stop with and without rollback and of ended
 // deployments, Continue, History (the first revision, exactly one Current,
 // Current while split, failures never successes), rollbacks, StatusMany's
-// order and errors, and context cancellation of every method. Each clause
+// order and errors, ReadServing (what the platform serves, before, while
+// split and after a rollback, read-only), and context cancellation of every
+// method. Each clause
 // runs in real time bounded by Harness.Timeout (10 seconds by default), so
 // a driver that hangs fails its clause instead of hanging the suite. A
 // driver needs only the standard library and package deploy to pass it.
 //
-// The suite is itself tested: 56 variants of the reference driver each
+// The suite is itself tested: 60 variants of the reference driver each
 // break one sentence of the contract, and the clause meant for each must
-// fail it. Score: 56 caught of 56, each within its 3-second bound. Two
+// fail it. Score: 60 caught of 60, each within its 3-second bound. Two
 // clauses check the engine rather than the driver (a bad strategy is
 // refused before the driver is called; gates are checked when the platform
 // completes between polls) and no driver variant can break them; the
@@ -35,9 +37,11 @@
 // Driver is an in-memory deploy.Driver that follows the whole contract and
 // implements every optional interface. It can be told to fail at any
 // strategy step (FailNext), to fail starting or reporting, to stop slowly
-// (StopSlowly: StopPending first) or to refuse to stop (RefuseStop), and it
-// records every call so a test can assert that a dry run made no mutating
-// one; Serving says what it serves. In engine mode it stands in for a
+// (StopSlowly: StopPending first), to refuse to stop (RefuseStop) or to
+// fail stopping with any error (FailStop: a throttle, say), or to fail
+// reading what it serves (FailServing), and it records every call so a
+// test can assert that a dry run made no mutating one; Serving (and
+// ReadServing, the deploy.ServingReader) says what it serves. In engine mode it stands in for a
 // Lambda alias the engine shifts; in platform mode it follows the strategy
 // by itself on its clock, as ECS or CodeDeploy do, and with
 // PlatformRollback it rolls itself back on failure.

@@ -38,7 +38,8 @@ type DriverOptions struct {
 
 // Call is one call the fake received.
 type Call struct {
-	// Op is the method name: Prepare, Start, Status, Shift, Stop, Continue, History.
+	// Op is the method name: Prepare, Start, Status, StatusMany, Shift, Stop,
+	// Continue, History, ReadServing.
 	Op string
 	// Target is the target's name.
 	Target string
@@ -53,7 +54,7 @@ type Call struct {
 
 // Driver is an in-memory deploy.Driver that follows the whole contract and
 // implements every optional interface (Shifter, Stopper, Continuer,
-// Historian). It can be told to fail at any step, to stop slowly (pending)
+// Historian, StatusBatcher, ServingReader). It can be told to fail at any step, to stop slowly (pending)
 // or to refuse to stop, and it records every call so tests can assert that
 // a dry run made no mutating one. It is safe for concurrent use.
 type Driver struct {
@@ -70,6 +71,8 @@ type Driver struct {
 	statusErrs  []error
 	stopPending int
 	stopErr     error
+	stopFail    error
+	servingErr  error
 }
 
 type fakeTarget struct {
@@ -101,6 +104,7 @@ var (
 	_ deploy.Continuer     = (*Driver)(nil)
 	_ deploy.Historian     = (*Driver)(nil)
 	_ deploy.StatusBatcher = (*Driver)(nil)
+	_ deploy.ServingReader = (*Driver)(nil)
 )
 
 // NewDriver returns a fake driver with no targets.
@@ -127,6 +131,48 @@ func (f *Driver) AddRevision(r deploy.Revision) {
 	f.mu.Lock()
 	f.revisions[r.ID] = true
 	f.mu.Unlock()
+}
+
+// ReadServing reports what the target serves, as Serving does, with each
+// revision's label (deploy.ServingReader). It changes nothing.
+func (f *Driver) ReadServing(ctx context.Context, t deploy.Target) ([]deploy.Share, error) {
+	f.mu.Lock()
+	f.record(Call{Op: "ReadServing", Target: t.Name})
+	err, known := f.servingErr, f.targets[t.Name] != nil
+	f.mu.Unlock()
+	if cerr := ctx.Err(); cerr != nil {
+		return nil, cerr
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !known {
+		return nil, fmt.Errorf("%w: target %s", deploy.ErrNotFound, t.Name)
+	}
+	shares := f.Serving(t.Name)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	tg := f.targets[t.Name]
+	rev := func(id string) deploy.Revision {
+		if tg.current.ID == id {
+			return tg.current
+		}
+		if fd := f.deployments[tg.live]; fd != nil && fd.d.To.ID == id {
+			return fd.d.To
+		}
+		for _, h := range tg.history {
+			if h.Revision.ID == id {
+				return h.Revision
+			}
+		}
+		return deploy.Revision{ID: id}
+	}
+	out := make([]deploy.Share, 0, len(shares))
+	for id, p := range shares {
+		out = append(out, deploy.Share{Revision: rev(id), Percent: p})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Percent > out[j].Percent })
+	return out, nil
 }
 
 // Serving returns what the target serves now: each revision ID with its
@@ -214,6 +260,23 @@ func (f *Driver) StopSlowly(n int) {
 func (f *Driver) RefuseStop(err error) {
 	f.mu.Lock()
 	f.stopErr = err
+	f.mu.Unlock()
+}
+
+// FailStop makes every Stop fail with err, as it is, before any change,
+// until called with nil: an error wrapping deploy.ErrThrottled is a
+// platform too busy to stop, which the engine asks again. RefuseStop is
+// the refusal (deploy.ErrCannotStop).
+func (f *Driver) FailStop(err error) {
+	f.mu.Lock()
+	f.stopFail = err
+	f.mu.Unlock()
+}
+
+// FailServing makes every ReadServing fail with err until called with nil.
+func (f *Driver) FailServing(err error) {
+	f.mu.Lock()
+	f.servingErr = err
 	f.mu.Unlock()
 }
 
@@ -604,6 +667,9 @@ func (f *Driver) Stop(ctx context.Context, d *deploy.Deployment, o deploy.StopOp
 	}
 	if f.stopErr != nil {
 		return "", fmt.Errorf("%w: %w", deploy.ErrCannotStop, f.stopErr)
+	}
+	if f.stopFail != nil {
+		return "", f.stopFail
 	}
 	f.advance(fd)
 	if out, ended, err := deploy.StopEnded(fd.d.Status, o); ended {

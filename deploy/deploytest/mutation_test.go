@@ -28,6 +28,14 @@ type broken struct {
 	cont       func(ctx context.Context, d *deploy.Deployment) error
 	history    func(ctx context.Context, t deploy.Target) ([]deploy.HistoryEntry, error)
 	statusMany func(ctx context.Context, ds []*deploy.Deployment) ([]*deploy.Deployment, error)
+	serving    func(ctx context.Context, t deploy.Target) ([]deploy.Share, error)
+}
+
+func (b *broken) ReadServing(ctx context.Context, t deploy.Target) ([]deploy.Share, error) {
+	if b.serving != nil {
+		return b.serving(ctx, t)
+	}
+	return b.Driver.ReadServing(ctx, t)
 }
 
 func (b *broken) Platform() string {
@@ -613,6 +621,39 @@ var variants = []variant{
 		b.statusMany = func(ctx context.Context, ds []*deploy.Deployment) ([]*deploy.Deployment, error) {
 			out, _ := b.Driver.StatusMany(ctx, ds)
 			return out, nil
+		}
+	}},
+	{"ReadServing says what the deployment meant, not what is served", engine, "ReadServingReportsWhatIsServed", func(b *broken) {
+		b.serving = func(ctx context.Context, t deploy.Target) ([]deploy.Share, error) {
+			out, err := b.Driver.ReadServing(ctx, t)
+			if len(out) > 1 {
+				out = []deploy.Share{{Revision: out[len(out)-1].Revision, Percent: 100}}
+			}
+			return out, err
+		}
+	}},
+	{"ReadServing shares do not add up", platform, "ReadServingReportsWhatIsServed", func(b *broken) {
+		b.serving = func(ctx context.Context, t deploy.Target) ([]deploy.Share, error) {
+			out, err := b.Driver.ReadServing(ctx, t)
+			for i := range out {
+				out[i].Percent /= 2
+			}
+			return out, err
+		}
+	}},
+	{"ReadServing changes something", engine, "ReadServingReportsWhatIsServed", func(b *broken) {
+		b.serving = func(ctx context.Context, t deploy.Target) ([]deploy.Share, error) {
+			b.extra.Add(1)
+			return b.Driver.ReadServing(ctx, t)
+		}
+	}},
+	{"ReadServing of a missing target is empty", engine, "ReadServingReportsWhatIsServed", func(b *broken) {
+		b.serving = func(ctx context.Context, t deploy.Target) ([]deploy.Share, error) {
+			out, err := b.Driver.ReadServing(ctx, t)
+			if errors.Is(err, deploy.ErrNotFound) {
+				return nil, nil
+			}
+			return out, err
 		}
 	}},
 	{"StatusMany error names nobody", engine, "StatusManyKeepsOrder", func(b *broken) {

@@ -29,6 +29,7 @@ type app struct {
 	endpointURL string
 	output      string
 	timeout     time.Duration
+	cleanup     time.Duration // --cleanup-timeout
 	storeURL    string        // --store (see store.go)
 	lockLease   time.Duration // --lock-lease
 	store       deploy.Store  // opened from storeURL before a command runs
@@ -37,9 +38,11 @@ type app struct {
 	stderr io.Writer
 	mu     sync.Mutex
 
-	// repair is the command that puts the target back, set by commands
-	// that change one; printed when a deployment was interrupted.
-	repair string
+	// repair returns the command that puts the target back, set by
+	// commands that change one: printed when a deployment's cleanup failed
+	// (le says what the target was left serving) or was interrupted (le
+	// nil).
+	repair func(le *deploy.LeftError) string
 	// last is the last deployment printed, for the JSON result line.
 	last *deploy.Deployment
 	// progress follows the deployments for people (text output).
@@ -162,6 +165,9 @@ func (a *app) engine(drv deploy.Driver, opts deploy.Options) *deploy.Engine {
 	if opts.Store == nil && a.store != nil {
 		opts.Store, opts.LockLease = a.store, a.lockLease
 	}
+	if opts.CleanupTimeout == 0 {
+		opts.CleanupTimeout = a.cleanup
+	}
 	return deploy.New(drv, opts)
 }
 
@@ -221,15 +227,15 @@ func (a *app) jsonLine(typ string, v any) {
 // print writes v as a JSON Lines "plan" (for a *deploy.Plan) or "status"
 // line, or as text with the given function.
 func (a *app) print(v any, text func(w io.Writer)) {
+	if d, ok := v.(*deploy.Deployment); ok {
+		a.mu.Lock()
+		a.last = d
+		a.mu.Unlock()
+	}
 	if a.output == "json" {
 		typ := "status"
-		switch d := v.(type) {
-		case *deploy.Plan:
+		if _, ok := v.(*deploy.Plan); ok {
 			typ = "plan"
-		case *deploy.Deployment:
-			a.mu.Lock()
-			a.last = d
-			a.mu.Unlock()
 		}
 		a.jsonLine(typ, v)
 		return
@@ -239,12 +245,66 @@ func (a *app) print(v any, text func(w io.Writer)) {
 	text(a.stdout)
 }
 
+// lastDeployment returns the last deployment printed, if any.
+func (a *app) lastDeployment() *deploy.Deployment {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.last
+}
+
 // result is the last line of every command in --output json.
 type result struct {
 	Command    string             `json:"command"`
 	ExitCode   int                `json:"exitCode"`
 	Error      string             `json:"error,omitempty"`
 	Deployment *deploy.Deployment `json:"deployment,omitempty"`
+	// Left has one entry per target whose cleanup failed.
+	Left []*leftResult `json:"left,omitempty"`
+}
+
+// leftResult is what a target was left serving after a cleanup that
+// failed, and the command that repairs it.
+type leftResult struct {
+	// Target is the target's String() form.
+	Target string `json:"target"`
+	// Serving is each revision with its share, in percent.
+	Serving []deploy.Share `json:"serving"`
+	// LastSeen marks Serving as the last status seen, not read back.
+	LastSeen bool `json:"lastSeen,omitempty"`
+	// NeedsRepair is false when the target already serves the revision
+	// the cleanup was returning it to, alone.
+	NeedsRepair bool `json:"needsRepair"`
+	// Repair is the deployctl command that repairs the target.
+	Repair string `json:"repair,omitempty"`
+}
+
+// left describes le for people (one line) and for --output json.
+func (a *app) left(le *deploy.LeftError) (string, *leftResult) {
+	r := &leftResult{Target: le.Target.String(), Serving: le.Serving, LastSeen: le.LastSeen, NeedsRepair: le.NeedsRepair()}
+	if r.Serving == nil {
+		r.Serving = []deploy.Share{}
+	}
+	line := "left serving " + le.ServingString()
+	if le.LastSeen {
+		line += " (as last seen; it could not be read back)"
+	}
+	if !r.NeedsRepair {
+		return line + ", the revision the cleanup was returning it to: nothing to repair", r
+	}
+	repair := a.repair
+	if repair == nil {
+		repair = targetRepair(le.Target)
+	}
+	if repair != nil {
+		r.Repair = repair(le)
+	}
+	switch {
+	case r.Repair != "":
+		line += "; repair: " + r.Repair
+	case le.Repair != nil:
+		line += "; repair: roll it back to " + le.Repair.String()
+	}
+	return line, r
 }
 
 // printPlan shows a dry run.

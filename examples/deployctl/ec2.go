@@ -86,6 +86,9 @@ func runEC2(ctx context.Context, a *app, args []string) error {
 		return usagef("--deployment-id is required")
 	}
 	target := ec2.Target(f.application, f.group)
+	if cmd == "deploy" || cmd == "rollback" {
+		a.repair = ec2Repair(f.application, f.group, a.lastDeployment)
+	}
 	opts, strategy, rollbackOn, err := f.options(cmd)
 	if err != nil {
 		return err

@@ -219,7 +219,7 @@ func runECS(ctx context.Context, a *app, args []string) error {
 	}
 	drv := ecs.NewFromConfig(cfg, ecs.Options{})
 	target := ecs.Target(f.cluster, f.service)
-	a.repair = "deployctl ecs rollback --cluster " + f.cluster + " --service " + f.service
+	a.repair = ecsRepair(f.cluster, f.service)
 	if cmd == "status" {
 		return ecsStatus(ctx, a, drv, awsecs.NewFromConfig(cfg), f, target)
 	}

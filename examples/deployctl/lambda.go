@@ -125,10 +125,7 @@ func runLambda(ctx context.Context, a *app, args []string) error {
 		return usagef("--function and --alias are required")
 	}
 	target := lambda.Target(f.function, f.alias)
-	a.repair = "deployctl lambda stop --function " + f.function + " --alias " + f.alias
-	if f.codeDeploy != "" {
-		a.repair += " --codedeploy " + f.codeDeploy
-	}
+	a.repair = lambdaRepair(&f, a.lastDeployment)
 	var app, group string
 	if f.codeDeploy != "" {
 		var ok bool

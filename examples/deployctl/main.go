@@ -12,6 +12,8 @@
 //
 // Global flags: --region, --profile, --endpoint-url, --output text|json,
 // --timeout (default 10 minutes, as ecspresso's; 0 waits without limit),
+// --cleanup-timeout (how long stopping and rolling back may take once a
+// deployment must end early; default 15 minutes),
 // --store (where deployments, history and locks are kept: a directory,
 // file://DIR or dynamodb://TABLE; default DEPLOYCTL_STORE, else a per-user
 // state directory) and --lock-lease (default 1m).
@@ -19,6 +21,10 @@
 // deployment and restores the platform (an engine-driven shift is rolled
 // back) within the engine's cleanup time; a second cuts that short, and
 // deployctl prints the state it left and the command that repairs it.
+// Whenever a deployment's cleanup failed (a stop or rollback AWS refused or
+// kept throttling past --cleanup-timeout), deployctl prints one line with
+// what the target is left serving and the exact command that repairs it
+// ("left" in the --output json result).
 // Exit status: 0 on success, 1 when a deployment failed, was
 // stopped or was rolled back (or AWS refused a call), 2 on bad usage or
 // invalid input, 3 when the target is locked by another run (the message
@@ -119,6 +125,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&a.endpointURL, "endpoint-url", "", "send every AWS call to this endpoint (default: AWS_ENDPOINT_URL)")
 	fs.StringVar(&a.output, "output", "text", "output format: text or json")
 	fs.DurationVar(&a.timeout, "timeout", defaultTimeout, "give up waiting after this long (0: no limit); an engine-driven shift is rolled back")
+	fs.DurationVar(&a.cleanup, "cleanup-timeout", 15*time.Minute, "how long stopping and rolling back may take once a deployment must end early (a throttled stop or rollback is retried within it)")
 	storeFlags(fs, a)
 	fs.Usage = func() { usage(stderr, fs) }
 	if err := parseFlags(fs, args); err != nil {
@@ -134,6 +141,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if a.timeout < 0 {
 		fmt.Fprintln(stderr, "deployctl: --timeout must not be negative")
+		return 2
+	}
+	if a.cleanup <= 0 {
+		fmt.Fprintln(stderr, "deployctl: --cleanup-timeout must be positive")
 		return 2
 	}
 	rest := fs.Args()
@@ -166,14 +177,28 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "deployctl %s: %v\n", c.name, err)
 		}
 		interrupted := errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, deploy.ErrTimeout)
-		if interrupted && a.repair != "" && !errors.Is(err, deploy.ErrRolledBack) {
+		var left []*leftResult
+		lefts := leftErrors(err)
+		for _, le := range lefts {
+			// The cleanup failed: say what the target serves and what
+			// repairs it, one line per target.
+			line, lr := a.left(le)
+			if len(lefts) > 1 {
+				line = le.Target.String() + ": " + line
+			}
+			fmt.Fprintf(stderr, "deployctl %s: %s\n", c.name, line)
+			left = append(left, lr)
+		}
+		switch {
+		case len(lefts) > 0:
+		case interrupted && a.repair != nil && !errors.Is(err, deploy.ErrRolledBack):
 			// Interrupted or out of time: say what repairs whatever the
 			// platform was left with (the last state is printed above).
-			fmt.Fprintf(stderr, "deployctl %s: if the target is not back on its previous revision, repair it with: %s\n", c.name, a.repair)
+			fmt.Fprintf(stderr, "deployctl %s: if the target is not back on its previous revision, repair it with: %s\n", c.name, a.repair(nil))
 		}
 		code := exitCode(err)
 		if a.output == "json" {
-			r := result{Command: c.name, ExitCode: code, Deployment: a.last}
+			r := result{Command: c.name, ExitCode: code, Deployment: a.last, Left: left}
 			if len(rest) > 1 && !strings.HasPrefix(rest[1], "-") {
 				r.Command += " " + rest[1]
 			}

@@ -138,6 +138,9 @@ func runOpsWorks(ctx context.Context, a *app, args []string) error {
 		f.customJSON = string(b)
 	}
 	target := opsworks.Target(f.stack, f.app)
+	if f.app != "" && (cmd == "deploy" || cmd == "rollback") {
+		a.repair = opsworksRepair(f.stack, f.app)
+	}
 	cfg, err := a.awsConfig(ctx)
 	if err != nil {
 		return err

@@ -321,3 +321,45 @@ func TestLostAnswer(t *testing.T) {
 		t.Fatalf("Calls = %+v", got)
 	}
 }
+
+// platform.Uncertain, through the real SDK stack of every service the
+// drivers use: a call whose answer was lost (5xx, reset, timeout, a reply
+// that does not decode) may have been carried out; a throttled call, and
+// a connection that was never made, were not.
+func TestUncertainAcrossServices(t *testing.T) {
+	want := map[faultinject.Kind]bool{faultinject.Throttle: false, faultinject.ServerError: true,
+		faultinject.Unavailable: true, faultinject.Reset: true, faultinject.Timeout: true}
+	for _, c := range calls() {
+		for kind, uncertain := range want {
+			t.Run(c.service+"/"+c.throttle+"/"+kind.String(), func(t *testing.T) {
+				ft := faultinject.New(unreachable{t}, faultinject.Rule{Service: c.service, Operations: []string{c.op}, Fault: faultinject.Fault{Kind: kind}})
+				err := c.run(context.Background(), config(ft))
+				if got := platform.Uncertain(err); got != uncertain {
+					t.Fatalf("Uncertain = %v, want %v; err: %v", got, uncertain, err)
+				}
+				if got := platform.Uncertain(platform.Wrap("test", c.op, "x", err)); got != uncertain {
+					t.Fatalf("Uncertain of the wrapped error = %v, want %v", got, uncertain)
+				}
+			})
+		}
+	}
+	t.Run("malformed", func(t *testing.T) {
+		next := &canned{body: `{"service":{"serviceName":"web"}}`}
+		ft := faultinject.New(next, faultinject.Rule{Fault: faultinject.Fault{Kind: faultinject.Malformed}})
+		_, err := ecs.NewFromConfig(config(ft)).UpdateService(context.Background(), &ecs.UpdateServiceInput{Service: aws.String("web")})
+		if err == nil || !platform.Uncertain(err) || next.n != 1 {
+			t.Fatalf("a reply that does not decode: Uncertain(%v) = false or the call did not reach the server (%d)", err, next.n)
+		}
+	})
+	t.Run("connection refused", func(t *testing.T) {
+		_, err := ecs.NewFromConfig(config(http.DefaultClient)).UpdateService(context.Background(), &ecs.UpdateServiceInput{Service: aws.String("web")})
+		if err == nil || platform.Uncertain(err) {
+			t.Fatalf("a connection never made: Uncertain(%v) = true, want false", err)
+		}
+	})
+	for _, err := range []error{nil, context.Canceled, errors.New("the driver's own refusal"), deploy.ErrThrottled} {
+		if platform.Uncertain(err) {
+			t.Errorf("Uncertain(%v) = true", err)
+		}
+	}
+}

@@ -794,19 +794,23 @@ func (e *Engine) prepare(ctx context.Context, req Request) (*Plan, error) {
 		if !errors.Is(err, ErrThrottled) || ctx.Err() != nil {
 			return p, err
 		}
+		wait, ok := e.wait(ctx, b.NextBackOff())
+		if !ok {
+			return nil, err // a cleanup's budget is spent
+		}
 		e.emit(Event{Kind: EventNote, Target: req.Target.String(), Message: "plan throttled, asking again: " + err.Error()})
 		select {
 		case <-ctx.Done():
 			return nil, err
-		case <-e.opts.Clock.After(b.NextBackOff()):
+		case <-e.opts.Clock.After(wait):
 		}
 	}
 }
 
 // start starts p. A start the platform throttled (an error wrapping
 // ErrThrottled) changed nothing the driver will not reuse (see Driver), so
-// it is asked again after backing off, within ctx: a busy platform never
-// fails a deployment before it starts.
+// it is asked again after backing off, within ctx (and a cleanup's budget):
+// a busy platform never fails a deployment before it starts.
 func (e *Engine) start(ctx context.Context, p *Plan) (*Deployment, error) {
 	b := e.newBackoff()
 	t := p.Request.Target
@@ -815,11 +819,15 @@ func (e *Engine) start(ctx context.Context, p *Plan) (*Deployment, error) {
 		if !errors.Is(err, ErrThrottled) || ctx.Err() != nil {
 			return d, err
 		}
+		wait, ok := e.wait(ctx, b.NextBackOff())
+		if !ok {
+			return nil, err // a cleanup's budget is spent
+		}
 		e.emit(Event{Kind: EventNote, Target: t.String(), Message: "start throttled, asking again: " + err.Error()})
 		select {
 		case <-ctx.Done():
 			return nil, err
-		case <-e.opts.Clock.After(b.NextBackOff()):
+		case <-e.opts.Clock.After(wait):
 		}
 	}
 }

@@ -22,6 +22,10 @@ type plan struct {
 	opts             DeployOptions
 	// register is the task definition to register, nil to use taskDef.
 	register *ecs.RegisterTaskDefinitionInput
+	// registered is the ARN Start registered register as, so a Start the
+	// engine asks again after a throttle reuses it instead of registering
+	// a second revision.
+	registered string
 	// taskDef is the task definition ARN to deploy when not registering.
 	taskDef string
 	// fromTaskDef is the task definition the service runs now ("" if new).

@@ -201,20 +201,28 @@ func (d *Driver) registerIfNeeded(ctx context.Context, pl *plan) (string, error)
 	if pl.register == nil {
 		return pl.taskDef, nil
 	}
+	if pl.registered != "" {
+		return pl.registered, nil // registered by an earlier, throttled Start of this plan
+	}
 	d.log.DebugContext(ctx, "RegisterTaskDefinition", "family", aws.ToString(pl.register.Family))
 	out, err := d.ecs.RegisterTaskDefinition(ctx, pl.register)
 	if err != nil {
 		if platform.Uncertain(err) && ctx.Err() == nil {
 			// The revision may be registered: adopt it rather than
 			// register a second one.
-			return d.readBackRegister(ctx, pl, err)
+			arn, err := d.readBackRegister(ctx, pl, err)
+			if err == nil {
+				pl.registered = arn
+			}
+			return arn, err
 		}
 		return "", fmt.Errorf("RegisterTaskDefinition: %w", err)
 	}
 	if out.TaskDefinition == nil || out.TaskDefinition.TaskDefinitionArn == nil {
 		return "", fmt.Errorf("%w: RegisterTaskDefinition returned no ARN", deploy.ErrFailed)
 	}
-	return *out.TaskDefinition.TaskDefinitionArn, nil
+	pl.registered = *out.TaskDefinition.TaskDefinitionArn
+	return pl.registered, nil
 }
 
 // setSuspended sets all three suspended flags of the service's scalable

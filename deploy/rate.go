@@ -28,7 +28,7 @@ type RateOptions struct {
 	// throttled ones are only retried after the poll backoff.
 	Off bool
 	// Min is the lowest rate, in calls per second, a family is slowed to.
-	// Default 0.2.
+	// Default 1 (AWS's lowest documented rate, RegisterTaskDefinition's).
 	Min float64
 	// Window is how far back the engine measures the rate the platform
 	// accepts, and how often it adjusts the limit. Default 1s.
@@ -37,7 +37,7 @@ type RateOptions struct {
 
 func (o RateOptions) withDefaults() RateOptions {
 	if o.Min <= 0 {
-		o.Min = 0.2
+		o.Min = 1
 	}
 	if o.Window <= 0 {
 		o.Window = time.Second
@@ -177,8 +177,11 @@ func (w *window) count(now time.Time, span time.Duration) int {
 func (l *limiter) set(now time.Time, perSecond float64) {
 	perSecond = max(perSecond, l.o.Min)
 	burst := max(1, int(perSecond*l.o.Window.Seconds()/10))
-	// A new limiter starts with no tokens to spend: the calls queued at
-	// the old rate come back for a place at the new one.
+	// A new limiter starts with no tokens to spend: a burst let through
+	// right after a change would meet a platform whose own bucket is
+	// empty, be throttled, and cut the new limit at once (down to Min in
+	// a few such rounds). The calls queued at the old rate come back for
+	// a place at the new one.
 	l.lim = rate.NewLimiter(rate.Limit(perSecond), burst)
 	l.lim.ReserveN(now, burst)
 	close(l.changed)

@@ -96,14 +96,14 @@ func TestLimiterSlowsOnThrottlingAndRecovers(t *testing.T) {
 		clk.now = clk.now.Add(time.Second)
 		l.done(pass(), ErrThrottled)
 	}
-	if got := float64(l.limit()); got != 0.2 {
-		t.Fatalf("limit after long throttling = %v, want the 0.2 floor", got)
+	if got := float64(l.limit()); got != 1 {
+		t.Fatalf("limit after long throttling = %v, want the floor of 1/s", got)
 	}
 	// A window without throttles raises it by a tenth.
 	clk.now = clk.now.Add(time.Second)
 	l.done(l.gen, nil)
-	if got := float64(l.limit()); got < 0.2199 || got > 0.2201 {
-		t.Fatalf("limit after a quiet window = %v, want 0.22", got)
+	if got := float64(l.limit()); got < 1.0999 || got > 1.1001 {
+		t.Fatalf("limit after a quiet window = %v, want 1.1", got)
 	}
 	// Other errors leave it alone.
 	now := l.limit()
@@ -193,7 +193,9 @@ func TestLimiterCutRequeuesWaitingCalls(t *testing.T) {
 			}
 		}()
 	}
-	waitFor(t, func() bool { return clk.pending() == 20 }) // queued over half a second at 40/s
+	// A new limit starts with nothing to spend: all 20 are queued 25 ms
+	// apart, over half a second.
+	waitFor(t, func() bool { return clk.pending() == 20 })
 	clk.advance(250 * time.Millisecond)
 	waitFor(t, func() bool { return through.Load() == 10 })
 	// A call let through at 40/s is throttled: the platform accepted 20
@@ -210,5 +212,26 @@ func TestLimiterCutRequeuesWaitingCalls(t *testing.T) {
 	time.Sleep(20 * time.Millisecond) // none other is about to go through
 	if got := through.Load(); got != 16 {
 		t.Fatalf("%d calls went through in 0.25 s after the cut to 26.7/s, want 6", got-10)
+	}
+}
+
+// A throttle at low volume (one call so far) holds the family to the floor
+// of one call a second, never slower: the retry of a throttled call in a
+// short cleanup is not held for long.
+func TestLimiterFloorAtLowVolume(t *testing.T) {
+	clk := &manualClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	l := newLimiter(clk, RateOptions{}.withDefaults())
+	l.done(0, nil)
+	clk.now = clk.now.Add(10 * time.Second)
+	l.done(0, ErrThrottled)
+	if got := l.limit(); got != 1 {
+		t.Fatalf("limit %v after a throttle at low volume, want the floor of 1/s", got)
+	}
+	before := clk.Now()
+	if _, err := l.wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if waited := clk.Now().Sub(before); waited > time.Second {
+		t.Fatalf("the next call waited %v, want a second at most", waited)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 
@@ -169,6 +170,17 @@ func diffMaps(a, b map[string]string, all bool) []deploy.Change {
 		for k, ov := range a {
 			if _, ok := b[k]; !ok {
 				out = append(out, deploy.Change{Path: k, Old: ov})
+			}
+		}
+	}
+	for i, c := range out {
+		// The value of a {key, value} or {name, value} pair (a tag) is
+		// secret when its key looks secret, wherever the pair sits.
+		if base, ok := strings.CutSuffix(c.Path, ".value"); ok {
+			for _, k := range []string{base + ".key", base + ".name"} {
+				if deploy.SensitivePath(a[k]) || deploy.SensitivePath(b[k]) {
+					out[i].Sensitive = true
+				}
 			}
 		}
 	}

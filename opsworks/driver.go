@@ -170,9 +170,9 @@ func (d *Driver) prepare(ctx context.Context, req deploy.Request) (*deploy.Plan,
 		return nil, err
 	}
 	if id := req.Revision.ID; id != "" && (strings.ContainsAny(id, " \t\r\n[]") || len(id) > 1024) {
-		return nil, deploy.Invalid("revision.id", id, "an app source revision has no spaces or brackets")
+		return nil, deploy.Invalid("revision.id", safeURL(id), "an app source revision has no spaces or brackets")
 	}
-	if hasUserinfo(req.Revision.ID) {
+	if hasCredentials(req.Revision.ID) {
 		return nil, deploy.Invalid("revision.id", safeURL(req.Revision.ID), "a URL with credentials would be recorded in the deployment; give them in the app source's Username and Password instead")
 	}
 	plan := &deploy.Plan{Request: req, Mode: deploy.ModePlatform}
@@ -199,7 +199,7 @@ func (d *Driver) prepare(ctx context.Context, req deploy.Request) (*deploy.Plan,
 	plan.Notes = append(plan.Notes, fmt.Sprintf("runs on %d instances: %s", len(targets), strings.Join(targets, ", ")))
 	cmdChange := deploy.Change{Path: "command", New: commandLabel(cmd, o.Args)}
 	var hist []deploy.HistoryEntry
-	if a != nil && hasUserinfo(sourceRevision(a.AppSource)) {
+	if a != nil && hasCredentials(sourceRevision(a.AppSource)) {
 		return nil, deploy.Invalid("appSource.url", safeURL(sourceRevision(a.AppSource)), "app "+app+"'s source URL holds credentials, which the driver would record in deployments; move them to the source's Username and Password")
 	}
 	if a != nil {

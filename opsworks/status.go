@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -107,7 +108,9 @@ func withRevision(s *types.Source, rev string) *types.Source {
 }
 
 func revisionOf(app, rev string, s *types.Source) deploy.Revision {
-	r := deploy.Revision{ID: rev, Label: safeURL(rev), Attrs: map[string]string{"app": app}}
+	// A revision with credentials is refused as a deployment's (Prepare),
+	// so one seen here is an app source set elsewhere: shown safe.
+	r := deploy.Revision{ID: safeURL(rev), Label: safeURL(rev), Attrs: map[string]string{"app": app}}
 	if s != nil {
 		if s.Type != "" {
 			r.Attrs["sourceType"] = string(s.Type)
@@ -537,7 +540,9 @@ func withPlatform(t deploy.Target) deploy.Target {
 }
 
 // safeURL hides the user information of a URL (https://user:secret@host/...)
-// so a repository's credentials never reach plans, events or errors.
+// and the values of its query parameters that hold credentials (a
+// presigned URL's X-Amz-Signature and X-Amz-Security-Token, a ?token=), so
+// a repository's credentials never reach plans, events or errors.
 func safeURL(s string) string {
 	i := strings.Index(s, "://")
 	if i < 0 {
@@ -548,22 +553,33 @@ func safeURL(s string) string {
 	if j := strings.IndexAny(auth, "/?#"); j >= 0 {
 		end = j
 	}
-	at := strings.LastIndex(auth[:end], "@")
-	if at < 0 {
-		return s
+	if at := strings.LastIndex(auth[:end], "@"); at >= 0 {
+		s = s[:i+3] + "***@" + auth[at+1:]
 	}
-	return s[:i+3] + "***@" + auth[at+1:]
+	if q := strings.IndexAny(s, "?#"); q >= 0 {
+		s = s[:q] + queryParam.ReplaceAllStringFunc(s[q:], func(p string) string {
+			if name, _, _ := strings.Cut(p[1:], "="); credentialParam(name) {
+				return p[:1] + name + "=***"
+			}
+			return p
+		})
+	}
+	return s
 }
 
-// hasUserinfo reports whether s is a URL with user information.
-func hasUserinfo(s string) bool {
-	i := strings.Index(s, "://")
-	if i < 0 {
-		return false
-	}
-	rest := s[i+3:]
-	if j := strings.IndexAny(rest, "/?#"); j >= 0 {
-		rest = rest[:j]
-	}
-	return strings.Contains(rest, "@")
+// queryParam is one parameter of a URL's query or fragment, with the
+// character before it.
+var queryParam = regexp.MustCompile(`[?&#;][^&#;]*`)
+
+// credentialParam reports whether a URL's query parameter holds a
+// credential: its name looks secret (deploy.SensitivePath: a token, a
+// credential, an access key) or it is a signature.
+func credentialParam(name string) bool {
+	return deploy.SensitivePath(name) || strings.Contains(strings.ToLower(name), "signature")
+}
+
+// hasCredentials reports whether s is a URL with user information or a
+// query parameter that holds a credential.
+func hasCredentials(s string) bool {
+	return safeURL(s) != s
 }

@@ -206,7 +206,7 @@ func (a *app) printEvent(e deploy.Event) {
 // first. An object's fields follow "type" at the top level; anything else
 // goes under "value".
 func (a *app) jsonLine(typ string, v any) {
-	b, err := json.Marshal(v)
+	b, err := json.Marshal(printable(v))
 	if err != nil {
 		b, _ = json.Marshal(map[string]string{"error": err.Error()})
 	}
@@ -222,6 +222,89 @@ func (a *app) jsonLine(typ string, v any) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.stdout.Write(append(line, '\n'))
+}
+
+// printable returns v as output shows it, with what a revision keeps for
+// its driver alone left out: Attrs["content"], an AppSpec given inline
+// (CodeDeploy), which the driver needs to deploy it again and which may
+// hold anything; the revision's ID is its SHA-256 already. v is not
+// changed.
+func printable(v any) any {
+	switch t := v.(type) {
+	case *deploy.Plan:
+		if t == nil {
+			return v
+		}
+		p := *t
+		p.Request.Revision, p.To = printableRevision(p.Request.Revision), printableRevision(p.To)
+		if p.From != nil {
+			from := printableRevision(*p.From)
+			p.From = &from
+		}
+		return &p
+	case *deploy.Deployment:
+		return printableDeployment(t)
+	case []deploy.HistoryEntry:
+		return printableHistory(t)
+	case deploy.Revision:
+		return printableRevision(t)
+	case result:
+		t.Deployment = printableDeployment(t.Deployment)
+		return t
+	case fleetLine:
+		t.Deployment = printableDeployment(t.Deployment)
+		return t
+	case historyOut:
+		t.History = printableHistory(t.History)
+		return t
+	case []resumedOut:
+		out := make([]resumedOut, len(t))
+		for i, r := range t {
+			r.Deployment = printableDeployment(r.Deployment)
+			out[i] = r
+		}
+		return out
+	}
+	return v
+}
+
+func printableRevision(r deploy.Revision) deploy.Revision {
+	if _, ok := r.Attrs["content"]; !ok {
+		return r
+	}
+	attrs := make(map[string]string, len(r.Attrs))
+	for k, v := range r.Attrs {
+		if k != "content" {
+			attrs[k] = v
+		}
+	}
+	r.Attrs = attrs
+	if len(attrs) == 0 {
+		r.Attrs = nil
+	}
+	return r
+}
+
+func printableDeployment(d *deploy.Deployment) *deploy.Deployment {
+	if d == nil {
+		return nil
+	}
+	c := d.Clone()
+	c.To = printableRevision(c.To)
+	if c.From != nil {
+		from := printableRevision(*c.From)
+		c.From = &from
+	}
+	return c
+}
+
+func printableHistory(h []deploy.HistoryEntry) []deploy.HistoryEntry {
+	out := make([]deploy.HistoryEntry, len(h))
+	for i, e := range h {
+		e.Revision = printableRevision(e.Revision)
+		out[i] = e
+	}
+	return out
 }
 
 // print writes v as a JSON Lines "plan" (for a *deploy.Plan) or "status"

@@ -138,7 +138,7 @@ func isUnreadable(err error) bool {
 
 // ecsRender prints the rendered configuration, task definition or service
 // definition (ecspresso's render config|taskdef|servicedef; taskdef by
-// default) with environment values redacted. It calls nothing that
+// default) with secret values redacted (see redactSecrets). It calls nothing that
 // changes AWS: at most S3 reads of tfstate states.
 func ecsRender(ctx context.Context, a *app, f ecsFlags, conf *ecspresso.Config) error {
 	if len(f.renderTargets) == 0 {
@@ -185,7 +185,7 @@ func ecsRender(ctx context.Context, a *app, f ecsFlags, conf *ecspresso.Config) 
 			if err != nil {
 				return err
 			}
-			doc = redactEnvironment(doc)
+			doc = redactSecrets(doc)
 		default:
 			return usagef("render what? %q (want config, taskdef or servicedef)", t)
 		}
@@ -203,14 +203,18 @@ func ecsRender(ctx context.Context, a *app, f ecsFlags, conf *ecspresso.Config) 
 	return nil
 }
 
-// redacted replaces environment values in rendered output.
-const redacted = "(redacted)"
+// redacted replaces secret values in rendered output.
+const redacted = deploy.Redacted
 
-// redactEnvironment replaces the values of containers' environment lists
-// ({"name","value"} entries under "environment") and of Lambda's
-// Environment.Variables: secrets are never printed. A document that is not
-// JSON is returned as is.
-func redactEnvironment(doc []byte) []byte {
+// redactSecrets replaces, in a rendered definition, every value a plan
+// would redact (deploy.SensitivePath of its path: containers' environment
+// values, Lambda's Environment.Variables, anything under a key that looks
+// secret, such as secrets[].valueFrom, repositoryCredentials, a docker
+// label PASSWORD or a log option apikey) and the value of every
+// {"name"|"key", "value"} pair whose name looks secret (a tag API_TOKEN):
+// secrets are never printed. A document that is not JSON is returned as
+// is.
+func redactSecrets(doc []byte) []byte {
 	dec := json.NewDecoder(bytes.NewReader(doc))
 	dec.UseNumber()
 	var v any
@@ -228,28 +232,31 @@ func redactEnvironment(doc []byte) []byte {
 	return b.Bytes()
 }
 
-func redactValue(v any, key string) any {
+// redactValue redacts v, found at path, and what it holds.
+func redactValue(v any, path string) any {
 	switch t := v.(type) {
 	case map[string]any:
+		pair := false
 		for k, c := range t {
-			switch {
-			case strings.EqualFold(key, "environment") && strings.EqualFold(k, "variables"):
-				if m, ok := c.(map[string]any); ok {
-					for n := range m {
-						m[n] = redacted
-					}
-					continue
-				}
-			case strings.EqualFold(key, "environment") && strings.EqualFold(k, "value"):
+			if s, ok := c.(string); ok && (strings.EqualFold(k, "name") || strings.EqualFold(k, "key")) && deploy.SensitivePath(s) {
+				pair = true
+			}
+		}
+		for k, c := range t {
+			if pair && strings.EqualFold(k, "value") {
 				t[k] = redacted
 				continue
 			}
-			t[k] = redactValue(c, k)
+			t[k] = redactValue(c, path+"."+k)
 		}
 	case []any:
 		for i, c := range t {
-			// The entries of a list keep the list's key.
-			t[i] = redactValue(c, key)
+			t[i] = redactValue(c, fmt.Sprintf("%s[%d]", path, i))
+		}
+	case nil:
+	default:
+		if deploy.SensitivePath(path) {
+			return redacted
 		}
 	}
 	return v

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
@@ -196,9 +197,10 @@ func lambdaDeploy(ctx context.Context, a *app, eng *deploy.Engine, client *lambd
 	if sources != 1 {
 		return usagef("give exactly one of --zip, --s3, --image and --version (or --src DIR)")
 	}
-	if f.s3 != "" && !strings.HasPrefix(f.s3, "s3://") {
-		// Otherwise a URL ending in .zip would be read as a local file.
-		return deploy.Invalid("--s3", f.s3, "not an s3:// URL; want s3://bucket/key[?versionId=V]")
+	if f.s3 != "" {
+		if err := checkS3Flag(f.s3); err != nil {
+			return err
+		}
 	}
 	strategy, err := deploy.ParseStrategy(f.strategy)
 	if err != nil {
@@ -244,6 +246,44 @@ func lambdaDeploy(ctx context.Context, a *app, eng *deploy.Engine, client *lambd
 	d, err := eng.Deploy(ctx, req)
 	a.printDeployment(d)
 	return err
+}
+
+// checkS3Flag refuses a --s3 that is not s3://bucket/key[?versionId=V]:
+// another scheme would be read as a local file, and a query parameter
+// other than versionId means nothing to Lambda and, in a URL copied from
+// a console or presigned, is a credential the deployment would record as
+// its source. Refusals show the URL without its query's values.
+func checkS3Flag(s string) error {
+	const want = "want s3://bucket/key[?versionId=V]"
+	if !strings.HasPrefix(s, "s3://") {
+		return deploy.Invalid("--s3", withoutQueryValues(s), "not an s3:// URL; "+want)
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return deploy.Invalid("--s3", withoutQueryValues(s), want)
+	}
+	for k := range u.Query() {
+		if k != "versionId" {
+			return deploy.Invalid("--s3", withoutQueryValues(s), "unknown parameter "+k+"; "+want)
+		}
+	}
+	if u.Fragment != "" {
+		return deploy.Invalid("--s3", withoutQueryValues(s), "a fragment (#...) is not part of an S3 object's name; "+want)
+	}
+	return nil
+}
+
+// queryValue is a value in a URL's query or fragment.
+var queryValue = regexp.MustCompile(`=[^&#]*`)
+
+// withoutQueryValues is the URL s with the values of its query and
+// fragment left out, their names kept.
+func withoutQueryValues(s string) string {
+	i := strings.IndexAny(s, "?#")
+	if i < 0 {
+		return s
+	}
+	return s[:i] + queryValue.ReplaceAllString(s[i:], "=…")
 }
 
 func lambdaRollback(ctx context.Context, a *app, eng *deploy.Engine, cfg aws.Config, target deploy.Target, f *lambdaFlags) error {

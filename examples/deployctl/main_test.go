@@ -29,8 +29,9 @@ func runCLI(t *testing.T, args ...string) (int, string, string) {
 
 var camel = regexp.MustCompile(`^[a-z][a-zA-Z0-9]*$`)
 
-// dataMaps are objects whose keys are data (names, versions), not fields.
-var dataMaps = map[string]bool{"attrs": true, "weights": true, "args": true, "variables": true, "tags": true}
+// dataMaps are objects whose keys are data (names, versions), not fields;
+// a rendered "document" is the user's own file, docker labels and all.
+var dataMaps = map[string]bool{"attrs": true, "weights": true, "args": true, "variables": true, "tags": true, "document": true}
 
 // checkJSONLines checks --output json's stdout: every line one JSON object
 // with a known "type", camelCase field names, and a "result" line last that

@@ -267,6 +267,13 @@ func resumedJSON(rs []deploy.Resumed) []resumedOut {
 	return out
 }
 
+// historyOut is what deployctl history prints with --output json.
+type historyOut struct {
+	Target  string                `json:"target"`
+	History []deploy.HistoryEntry `json:"history"`
+	Lock    *deploy.Lease         `json:"lock,omitempty"`
+}
+
 // runHistory is deployctl history TARGET: the store's record of the
 // target's revisions, newest first, with the known good ones marked.
 func runHistory(ctx context.Context, a *app, args []string) error {
@@ -286,11 +293,7 @@ func runHistory(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	a.print(struct {
-		Target  string                `json:"target"`
-		History []deploy.HistoryEntry `json:"history"`
-		Lock    *deploy.Lease         `json:"lock,omitempty"`
-	}{target, h, holder}, func(w io.Writer) {
+	a.print(historyOut{target, h, holder}, func(w io.Writer) {
 		if len(h) == 0 {
 			fmt.Fprintln(w, "no history for", target)
 		}

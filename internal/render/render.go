@@ -16,7 +16,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
 	"strings"
+	"sync"
 	"text/template"
 
 	"github.com/google/go-jsonnet"
@@ -61,12 +65,61 @@ func (e *missingEnvError) Error() string {
 	return fmt.Sprintf("environment variable %s is not set (must_env)", e.name)
 }
 
-// funcs are the template functions.
-func (o Options) funcs() template.FuncMap {
+// outside collects the values rendering takes from outside the file
+// (environment variables, Terraform states, Jsonnet external variables and
+// the strings in external code), so that errors can leave them out:
+// Jsonnet's quote the values they fail on ("RUNTIME ERROR: hunter2 is not
+// a base 10 integer").
+type outside struct {
+	mu   sync.Mutex
+	vals []string
+}
+
+// add records v and returns it.
+func (s *outside) add(v string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.vals = append(s.vals, v)
+	return v
+}
+
+// addOf records a function's string result, unless it failed.
+func (s *outside) addOf(v string, err error) (string, error) {
+	if err == nil {
+		s.add(v)
+	}
+	return v, err
+}
+
+// minHidden is the length of the shortest value errors leave out: shorter
+// ones ("1", "no") are no secrets, and replacing them would garble the
+// message.
+const minHidden = 3
+
+// hide returns msg with every recorded value replaced by deploy.Redacted,
+// longest first.
+func (s *outside) hide(msg string) string {
+	s.mu.Lock()
+	vals := slices.Clone(s.vals)
+	s.mu.Unlock()
+	sort.Slice(vals, func(i, j int) bool { return len(vals[i]) > len(vals[j]) })
+	for _, v := range vals {
+		if len(v) >= minHidden {
+			msg = strings.ReplaceAll(msg, v, deploy.Redacted)
+		}
+	}
+	return msg
+}
+
+// jsonnetString is a string literal of Jsonnet code.
+var jsonnetString = regexp.MustCompile(`'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"`)
+
+// funcs are the template functions; seen records what they return.
+func (o Options) funcs(seen *outside) template.FuncMap {
 	fm := template.FuncMap{
 		"env": func(name string, def ...string) string {
 			if v, ok := o.lookup(name); ok && v != "" {
-				return v
+				return seen.add(v)
 			}
 			if len(def) > 0 {
 				return def[0]
@@ -78,15 +131,15 @@ func (o Options) funcs() template.FuncMap {
 			if !ok {
 				return "", &missingEnvError{name}
 			}
-			return v, nil
+			return seen.add(v), nil
 		},
 		"json_escape": JSONEscape,
 	}
 	for _, s := range o.States {
 		st := s.State
-		fm[s.Prefix+"tfstate"] = func(addr string) (string, error) { return st.LookupString(addr) }
+		fm[s.Prefix+"tfstate"] = func(addr string) (string, error) { return seen.addOf(st.LookupString(addr)) }
 		fm[s.Prefix+"tfstatef"] = func(format string, args ...any) (string, error) {
-			return st.LookupString(fmt.Sprintf(format, args...))
+			return seen.addOf(st.LookupString(fmt.Sprintf(format, args...)))
 		}
 	}
 	return fm
@@ -115,7 +168,8 @@ func Template(name string, data []byte, o Options) ([]byte, error) {
 }
 
 func template1(name string, data []byte, o Options) ([]byte, error) {
-	t, err := template.New(filepath.Base(name)).Funcs(o.funcs()).Option("missingkey=error").Parse(string(data))
+	var seen outside
+	t, err := template.New(filepath.Base(name)).Funcs(o.funcs(&seen)).Option("missingkey=error").Parse(string(data))
 	if err != nil {
 		return nil, deploy.Invalid("template", name, "bad template: "+err.Error())
 	}
@@ -125,7 +179,7 @@ func template1(name string, data []byte, o Options) ([]byte, error) {
 		if errors.As(err, &me) {
 			return nil, deploy.Invalid("template", name, me.Error())
 		}
-		return nil, deploy.Invalid("template", name, "rendering failed: "+err.Error())
+		return nil, deploy.Invalid("template", name, "rendering failed: "+seen.hide(err.Error()))
 	}
 	return b.Bytes(), nil
 }
@@ -175,11 +229,15 @@ func ReadFile(path string, o Options) ([]byte, error) {
 func Jsonnet(path string, data []byte, o Options) ([]byte, error) {
 	vm := jsonnet.MakeVM()
 	vm.Importer(&jsonnet.FileImporter{JPaths: []string{filepath.Dir(path)}})
+	var seen outside
 	for k, v := range o.ExtStr {
-		vm.ExtVar(k, v)
+		vm.ExtVar(k, seen.add(v))
 	}
 	for k, v := range o.ExtCode {
-		vm.ExtCode(k, v)
+		vm.ExtCode(k, seen.add(v))
+		for _, lit := range jsonnetString.FindAllString(v, -1) {
+			seen.add(lit[1 : len(lit)-1])
+		}
 	}
 	var missing *missingEnvError
 	str := func(args []any, i int) (string, error) {
@@ -199,7 +257,7 @@ func Jsonnet(path string, data []byte, o Options) ([]byte, error) {
 				return nil, err
 			}
 			if v, ok := o.lookup(name); ok && v != "" {
-				return v, nil
+				return seen.add(v), nil
 			}
 			return str(args, 1)
 		}})
@@ -214,7 +272,7 @@ func Jsonnet(path string, data []byte, o Options) ([]byte, error) {
 				missing = &missingEnvError{name}
 				return nil, missing
 			}
-			return v, nil
+			return seen.add(v), nil
 		}})
 	vm.NativeFunction(&jsonnet.NativeFunction{Name: "json_escape", Params: ast.Identifiers{"s"},
 		Func: func(args []any) (any, error) {
@@ -232,7 +290,7 @@ func Jsonnet(path string, data []byte, o Options) ([]byte, error) {
 				if err != nil {
 					return nil, err
 				}
-				return st.LookupString(addr)
+				return seen.addOf(st.LookupString(addr))
 			}})
 	}
 	out, err := vm.EvaluateAnonymousSnippet(path, string(data))
@@ -240,7 +298,7 @@ func Jsonnet(path string, data []byte, o Options) ([]byte, error) {
 		if missing != nil {
 			return nil, deploy.Invalid("jsonnet", path, missing.Error())
 		}
-		return nil, deploy.Invalid("jsonnet", path, "evaluation failed: "+firstLine(err.Error()))
+		return nil, deploy.Invalid("jsonnet", path, "evaluation failed: "+seen.hide(firstLine(err.Error())))
 	}
 	return []byte(out), nil
 }

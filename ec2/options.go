@@ -12,6 +12,7 @@ import (
 	cdtypes "github.com/aws/aws-sdk-go-v2/service/codedeploy/types"
 
 	"github.com/switchyard/switchyard/deploy"
+	"github.com/switchyard/switchyard/platform"
 )
 
 // Options configure a Driver. The zero value means every default.
@@ -116,22 +117,22 @@ type S3Revision struct {
 func ParseS3URL(s string, bundleType string) (S3Revision, error) {
 	rest, ok := strings.CutPrefix(strings.TrimSpace(s), "s3://")
 	if !ok {
-		return S3Revision{}, deploy.Invalid("s3", shownURL(s), "want s3://bucket/key[?versionId=V]")
+		return S3Revision{}, deploy.Invalid("s3", platform.RedactURL(s), "want s3://bucket/key[?versionId=V]")
 	}
 	rest, frag, _ := strings.Cut(rest, "#")
 	rest, query, _ := strings.Cut(rest, "?")
 	bucket, key, _ := strings.Cut(rest, "/")
 	if bucket == "" || key == "" || strings.HasSuffix(key, "/") {
-		return S3Revision{}, deploy.Invalid("s3", shownURL(s), "want s3://bucket/key with a bucket and an object key")
+		return S3Revision{}, deploy.Invalid("s3", platform.RedactURL(s), "want s3://bucket/key with a bucket and an object key")
 	}
 	r := S3Revision{Bucket: bucket, Key: key}
 	q, err := url.ParseQuery(query)
 	if err != nil {
-		return S3Revision{}, deploy.Invalid("s3", shownURL(s), "malformed query: "+err.Error())
+		return S3Revision{}, deploy.Invalid("s3", platform.RedactURL(s), "malformed query: "+err.Error())
 	}
 	for k := range q {
 		if k != "versionId" && k != "etag" {
-			return S3Revision{}, deploy.Invalid("s3", shownURL(s), "unknown parameter "+k+"; want versionId or etag")
+			return S3Revision{}, deploy.Invalid("s3", platform.RedactURL(s), "unknown parameter "+k+"; want versionId or etag")
 		}
 	}
 	r.Version, r.ETag = q.Get("versionId"), q.Get("etag")
@@ -139,7 +140,7 @@ func ParseS3URL(s string, bundleType string) (S3Revision, error) {
 		r.ETag = e
 	} else if frag != "" {
 		name, _, _ := strings.Cut(frag, "=")
-		return S3Revision{}, deploy.Invalid("s3", shownURL(s), "unknown fragment "+name+"; want #etag=E")
+		return S3Revision{}, deploy.Invalid("s3", platform.RedactURL(s), "unknown fragment "+name+"; want #etag=E")
 	}
 	if bundleType != "" {
 		bt, err := ParseBundleType(bundleType)
@@ -149,21 +150,6 @@ func ParseS3URL(s string, bundleType string) (S3Revision, error) {
 		r.BundleType = bt
 	}
 	return r, r.validate()
-}
-
-// queryValue is a value in a URL's query or fragment.
-var queryValue = regexp.MustCompile(`=[^&#]*`)
-
-// shownURL is s as an error may show it: the values of its query and
-// fragment are left out (their names stay), since a URL pasted from a
-// console or a presigned one carries credentials there
-// (X-Amz-Security-Token=...).
-func shownURL(s string) string {
-	i := strings.IndexAny(s, "?#")
-	if i < 0 {
-		return s
-	}
-	return s[:i] + queryValue.ReplaceAllString(s[i:], "=…")
 }
 
 var legacyBucketRE = regexp.MustCompile(`^[a-zA-Z0-9._-]{1,255}$`)

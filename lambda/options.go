@@ -19,6 +19,7 @@ import (
 
 	"github.com/switchyard/switchyard/deploy"
 	"github.com/switchyard/switchyard/internal/render"
+	"github.com/switchyard/switchyard/platform"
 )
 
 // Options configure a Driver or a CodeDeployDriver. The zero value means
@@ -459,14 +460,26 @@ func parseSource(src string) (source, error) {
 	if !utf8.ValidString(src) {
 		return source{}, deploy.Invalid("revision.source", src, "not valid UTF-8")
 	}
+	const wantS3 = "want s3://bucket/key[?versionId=V]"
 	if scheme, _, ok := strings.Cut(src, "://"); ok && scheme != "s3" {
-		return source{}, deploy.Invalid("revision.source", src, "a "+scheme+":// URL is not a Lambda code source; want s3://bucket/key[?versionId=V]")
+		return source{}, deploy.Invalid("revision.source", platform.RedactURL(src), "a "+scheme+":// URL is not a Lambda code source; "+wantS3)
 	}
 	switch {
 	case strings.HasPrefix(src, "s3://"):
+		// Errors show the URL without its query's values: one copied from
+		// a console, or presigned, carries credentials there, and a
+		// parameter other than versionId means nothing to Lambda.
 		u, err := url.Parse(src)
 		if err != nil || u.Host == "" || strings.Trim(u.Path, "/") == "" {
-			return source{}, deploy.Invalid("revision.source", src, "want s3://bucket/key[?versionId=V]")
+			return source{}, deploy.Invalid("revision.source", platform.RedactURL(src), wantS3)
+		}
+		for k := range u.Query() {
+			if k != "versionId" {
+				return source{}, deploy.Invalid("revision.source", platform.RedactURL(src), "unknown parameter "+k+"; "+wantS3)
+			}
+		}
+		if u.Fragment != "" {
+			return source{}, deploy.Invalid("revision.source", platform.RedactURL(src), "a fragment (#...) is not part of an S3 object's name; "+wantS3)
 		}
 		return source{kind: sourceS3, bucket: u.Host, key: strings.TrimPrefix(u.Path, "/"), objVer: u.Query().Get("versionId")}, nil
 	case strings.HasPrefix(src, "image:"):

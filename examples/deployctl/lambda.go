@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"time"
 
@@ -256,34 +255,21 @@ func lambdaDeploy(ctx context.Context, a *app, eng *deploy.Engine, client *lambd
 func checkS3Flag(s string) error {
 	const want = "want s3://bucket/key[?versionId=V]"
 	if !strings.HasPrefix(s, "s3://") {
-		return deploy.Invalid("--s3", withoutQueryValues(s), "not an s3:// URL; "+want)
+		return deploy.Invalid("--s3", platform.RedactURL(s), "not an s3:// URL; "+want)
 	}
 	u, err := url.Parse(s)
 	if err != nil {
-		return deploy.Invalid("--s3", withoutQueryValues(s), want)
+		return deploy.Invalid("--s3", platform.RedactURL(s), want)
 	}
 	for k := range u.Query() {
 		if k != "versionId" {
-			return deploy.Invalid("--s3", withoutQueryValues(s), "unknown parameter "+k+"; "+want)
+			return deploy.Invalid("--s3", platform.RedactURL(s), "unknown parameter "+k+"; "+want)
 		}
 	}
 	if u.Fragment != "" {
-		return deploy.Invalid("--s3", withoutQueryValues(s), "a fragment (#...) is not part of an S3 object's name; "+want)
+		return deploy.Invalid("--s3", platform.RedactURL(s), "a fragment (#...) is not part of an S3 object's name; "+want)
 	}
 	return nil
-}
-
-// queryValue is a value in a URL's query or fragment.
-var queryValue = regexp.MustCompile(`=[^&#]*`)
-
-// withoutQueryValues is the URL s with the values of its query and
-// fragment left out, their names kept.
-func withoutQueryValues(s string) string {
-	i := strings.IndexAny(s, "?#")
-	if i < 0 {
-		return s
-	}
-	return s[:i] + queryValue.ReplaceAllString(s[i:], "=…")
 }
 
 func lambdaRollback(ctx context.Context, a *app, eng *deploy.Engine, cfg aws.Config, target deploy.Target, f *lambdaFlags) error {

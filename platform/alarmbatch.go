@@ -38,12 +38,16 @@ type AlarmBatcherOptions struct {
 // alarms checked within a window cost 3 DescribeAlarms calls instead of
 // 300.
 //
-// Create one per CloudWatch client (one account and region) and pass it to
-// every gate in AlarmGateOptions.Batcher. Gates look their Names up through
-// it, with its client; their Prefixes are still looked up by each gate, with
-// its own client, since a prefix query returns alarms no other gate asked
-// for. It is safe for concurrent use and keeps nothing between windows: a
-// check always sees CloudWatch's state from after the check began.
+// Create one per CloudWatch client (one account and region) with
+// NewAlarmBatcher and pass it to every gate in AlarmGateOptions.Batcher;
+// the gates that share it must watch alarms of that account and region.
+// Gates look their Names up through it, with its client; their Prefixes
+// are still looked up by each gate, with its own client, since a prefix
+// query returns alarms no other gate asked for. It is safe for concurrent
+// use and keeps nothing between windows: a check always sees CloudWatch's
+// state from after the check began. A gate whose context ends while it
+// waits returns at once with the context's error; the calls of a batch end
+// early only when every gate in it has stopped waiting.
 type AlarmBatcher struct {
 	api    CloudWatchAPI
 	clock  deploy.Clock

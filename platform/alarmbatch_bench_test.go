@@ -3,6 +3,7 @@ package platform
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -51,7 +52,7 @@ func BenchmarkAlarmGatesTogether(b *testing.B) {
 							if waiting == n {
 								break
 							}
-							time.Sleep(50 * time.Microsecond) // real time: the gates are goroutines
+							runtime.Gosched() // let the gates' goroutines reach the batcher
 						}
 						if err := clk.BlockUntil(context.Background(), 1); err != nil { // the window is open
 							b.Fatal(err)

@@ -35,12 +35,15 @@ type StatusQuery struct {
 // Status reads them, except under TargetsOnChange. A poll of n live
 // deployments with k targets each therefore costs ceil(n/25)
 // BatchGetDeployments plus n times (1 + ceil(k/25)) target calls, where
-// Status costs n times (2 + ceil(k/25)).
+// Status costs n times (2 + ceil(k/25)); deployments that CodeDeploy is
+// rolling back add one BatchGetDeployments per 25 rollback deployments not
+// among them.
 //
 // CodeDeploy refuses a whole BatchGetDeployments request when one of its IDs
-// is malformed (InvalidDeploymentIdException), and leaves out of its answer
-// an ID it does not know: StatusMany then asks for each such ID alone with
-// GetDeployment, so that one bad ID costs a call of its own and never the
+// is malformed (InvalidDeploymentIdException), and its API reference does
+// not say what it answers for a well-formed ID it does not know (the fake
+// and emulators leave it out): StatusMany asks for each ID of a refused
+// request, and each ID an answer left out, alone with GetDeployment, so that one bad ID costs a call of its own and never the
 // report of the others, and an unknown one gets CodeDeploy's own answer
 // (DeploymentDoesNotExistException, an error wrapping deploy.ErrNotFound).
 // Any other failure of a request (throttling, the network) is the error of
@@ -51,7 +54,8 @@ type StatusQuery struct {
 // DeploymentID is qs[i].ID, wrapped as Wrap classifies it (an empty ID
 // wraps deploy.ErrInvalidRequest). A context that is done gives its error
 // for every query, before any call. Queries with the same ID read it once
-// and get separate states.
+// and get separate states. The caller must not modify a query's Last while
+// StatusMany runs.
 func (c *CodeDeploy) StatusMany(ctx context.Context, qs []StatusQuery) (states []*DeploymentState, errs []error) {
 	states = make([]*DeploymentState, len(qs))
 	errs = make([]error, len(qs))

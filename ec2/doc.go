@@ -28,7 +28,12 @@
 //     which the engine turns into events; Percent is the share of the fleet
 //     on the new revision. A failure names the instance and the lifecycle
 //     event ([FailureOf] returns it as a [LifecycleError] whose error code
-//     maps to [ErrScriptFailed] and friends).
+//     maps to [ErrScriptFailed] and friends). StatusMany (the driver is a
+//     deploy.StatusBatcher and deploy.BatchSizer) reports a fleet's
+//     deployments as Status would, reading their records 25 to a
+//     BatchGetDeployments request, so an engine running many deployments
+//     polls them in few calls; [Options].InstancesOnChange also spares the
+//     instance reads of deployments that did not move since the last poll.
 //   - Stop has CodeDeploy's three outcomes: Succeeded, Pending while
 //     lifecycle events still run, or an error wrapping deploy.ErrCannotStop.
 //     With rollback CodeDeploy redeploys the previous revision; without it

@@ -24,10 +24,10 @@ import (
 // configuration's minimum healthy hosts allow, or, for a blue/green group,
 // installs on replacement instances and reroutes traffic to them. Status,
 // Stop, Continue and History go through platform.CodeDeploy. It implements
-// deploy.Driver, deploy.Stopper, deploy.Continuer and deploy.Historian and
-// is safe for concurrent use; it keeps no state between calls, so a
-// deployment started on one machine is tracked, stopped or rolled back
-// from any other.
+// deploy.Driver, deploy.Stopper, deploy.Continuer, deploy.Historian,
+// deploy.StatusBatcher and deploy.BatchSizer and is safe for concurrent
+// use; it keeps no state between calls, so a deployment started on one
+// machine is tracked, stopped or rolled back from any other.
 type Driver struct {
 	cd      CodeDeployAPI
 	tracker *platform.CodeDeploy
@@ -38,10 +38,12 @@ type Driver struct {
 }
 
 var (
-	_ deploy.Driver    = (*Driver)(nil)
-	_ deploy.Stopper   = (*Driver)(nil)
-	_ deploy.Continuer = (*Driver)(nil)
-	_ deploy.Historian = (*Driver)(nil)
+	_ deploy.Driver        = (*Driver)(nil)
+	_ deploy.Stopper       = (*Driver)(nil)
+	_ deploy.Continuer     = (*Driver)(nil)
+	_ deploy.Historian     = (*Driver)(nil)
+	_ deploy.StatusBatcher = (*Driver)(nil)
+	_ deploy.BatchSizer    = (*Driver)(nil)
 )
 
 // New returns a driver over a CodeDeploy client (*codedeploy.Client or
@@ -54,7 +56,7 @@ func New(client CodeDeployAPI, o Options) *Driver {
 	}
 	o = o.withDefaults()
 	tr := platform.NewCodeDeploy(client, platform.CodeDeployOptions{Clock: o.Clock, Platform: Platform,
-		NoTargets: o.NoTargets, HistoryLimit: o.HistoryLimit})
+		NoTargets: o.NoTargets, TargetsOnChange: o.InstancesOnChange, HistoryLimit: o.HistoryLimit})
 	ended := platform.NewCodeDeploy(client, platform.CodeDeployOptions{Clock: o.Clock, Platform: Platform, NoTargets: true})
 	return &Driver{cd: client, tracker: tr, ended: ended, opts: o}
 }
@@ -878,6 +880,12 @@ func (d *Driver) Status(ctx context.Context, dep *deploy.Deployment) (*deploy.De
 	if err != nil {
 		return nil, wrap("status", dep.Target, dep.ID, err)
 	}
+	return report(dep, s), nil
+}
+
+// report is dep updated with what CodeDeploy says of it (s), the failing
+// instance and lifecycle event first in Reason.
+func report(dep *deploy.Deployment, s *platform.DeploymentState) *deploy.Deployment {
 	out := s.Apply(dep)
 	if out.Status == deploy.StatusFailed || out.Status == deploy.StatusStopped || out.Status == deploy.StatusRolledBack ||
 		(out.Status == deploy.StatusInProgress && out.RolledBackBy != "") {
@@ -885,7 +893,7 @@ func (d *Driver) Status(ctx context.Context, dep *deploy.Deployment) (*deploy.De
 			out.Reason = le.Error() + "; " + out.Reason
 		}
 	}
-	return out, nil
+	return out
 }
 
 // Stop stops a live CodeDeploy deployment: with o.Rollback CodeDeploy

@@ -34,6 +34,15 @@ type Options struct {
 	// Percent comes from the deployment overview alone. Cheaper on large
 	// fleets.
 	NoTargets bool
+	// InstancesOnChange lets StatusMany, the engine's polls of a fleet, skip
+	// the per-instance reads of a live deployment whose status and
+	// instance counts have not changed since the poll before, and report
+	// that poll's instances again (platform.CodeDeployOptions.TargetsOnChange):
+	// such a poll costs only its share of one BatchGetDeployments request.
+	// An instance's lifecycle events then reach the deployment when the
+	// instance's status changes rather than as each one starts and ends.
+	// Default false: every poll reads every instance.
+	InstancesOnChange bool
 	// HistoryLimit caps how many deployments History reads. Default
 	// platform.DefaultHistoryLimit.
 	HistoryLimit int

@@ -74,6 +74,13 @@ type AlarmGateOptions struct {
 	// Missing says what a named alarm that does not exist, or a prefix that
 	// matches nothing, does. Default MissingAlarmFail.
 	Missing MissingAlarmPolicy
+	// Batcher, when set, looks Names up together with the other gates that
+	// share it, in DescribeAlarms calls it makes with its own client (see
+	// AlarmBatcher); it must reach the same account and region as the
+	// gate's client. Prefixes are looked up by the gate as without it.
+	// Every policy and error means what it means without it. Default nil:
+	// the gate makes its own calls.
+	Batcher *AlarmBatcher
 }
 
 // AlarmGate is a deploy.Gate that refuses a deployment while any of its
@@ -82,7 +89,9 @@ type AlarmGateOptions struct {
 // deploy.GateFunc with Phases to narrow that.
 //
 // Alarms are looked up with DescribeAlarms (metric and composite alarms,
-// every page) at each check; nothing is cached between checks. An alarm in
+// every page) at each check, by name in calls of up to 100 names
+// (gathered with other gates' when AlarmGateOptions.Batcher is set) and by
+// prefix; nothing is cached between checks. An alarm in
 // ALARM gives an *AlarmError that wraps deploy.ErrAlarm, so the engine
 // applies the OnAlarm rollback policy.
 //
@@ -210,11 +219,18 @@ func (e *AlarmError) Unwrap() error {
 func (g *AlarmGate) Alarms(ctx context.Context) ([]AlarmState, error) {
 	found := map[string]AlarmState{}
 	var missing []string
-	for start := 0; start < len(g.opts.Names); start += maxAlarmNamesPerCall {
-		end := min(start+maxAlarmNamesPerCall, len(g.opts.Names))
-		chunk := g.opts.Names[start:end]
-		if err := g.describe(ctx, &cloudwatch.DescribeAlarmsInput{AlarmNames: chunk}, found); err != nil {
-			return nil, err
+	if b := g.opts.Batcher; b != nil && len(g.opts.Names) > 0 {
+		got, err := b.lookup(ctx, g.opts.Names)
+		if err != nil {
+			return nil, Wrap("cloudwatch", "DescribeAlarms", g.opts.Name, err)
+		}
+		found = got
+	} else {
+		for start := 0; start < len(g.opts.Names); start += maxAlarmNamesPerCall {
+			end := min(start+maxAlarmNamesPerCall, len(g.opts.Names))
+			if err := describeAlarms(ctx, g.api, g.opts.Names[start:end], nil, found); err != nil {
+				return nil, Wrap("cloudwatch", "DescribeAlarms", g.opts.Name, err)
+			}
 		}
 	}
 	for _, n := range g.opts.Names {
@@ -224,8 +240,8 @@ func (g *AlarmGate) Alarms(ctx context.Context) ([]AlarmState, error) {
 	}
 	for _, p := range g.opts.Prefixes {
 		got := map[string]AlarmState{}
-		if err := g.describe(ctx, &cloudwatch.DescribeAlarmsInput{AlarmNamePrefix: aws.String(p)}, got); err != nil {
-			return nil, err
+		if err := describeAlarms(ctx, g.api, nil, aws.String(p), got); err != nil {
+			return nil, Wrap("cloudwatch", "DescribeAlarms", g.opts.Name, err)
 		}
 		if len(got) == 0 {
 			missing = append(missing, "alarms with prefix "+p)
@@ -245,16 +261,20 @@ func (g *AlarmGate) Alarms(ctx context.Context) ([]AlarmState, error) {
 	return out, nil
 }
 
-func (g *AlarmGate) describe(ctx context.Context, in *cloudwatch.DescribeAlarmsInput, into map[string]AlarmState) error {
-	in.AlarmTypes = []cwtypes.AlarmType{cwtypes.AlarmTypeMetricAlarm, cwtypes.AlarmTypeCompositeAlarm}
-	// CloudWatch pages 50 alarms at a time unless asked for its maximum.
-	in.MaxRecords = aws.Int32(100)
+// describeAlarms reads the metric and composite alarms named names (at most
+// maxAlarmNamesPerCall), or whose names start with prefix, every page, into
+// into. Its error is the SDK's, not wrapped.
+func describeAlarms(ctx context.Context, api CloudWatchAPI, names []string, prefix *string, into map[string]AlarmState) error {
+	in := &cloudwatch.DescribeAlarmsInput{AlarmNames: names, AlarmNamePrefix: prefix,
+		AlarmTypes: []cwtypes.AlarmType{cwtypes.AlarmTypeMetricAlarm, cwtypes.AlarmTypeCompositeAlarm},
+		// CloudWatch pages 50 alarms at a time unless asked for its maximum.
+		MaxRecords: aws.Int32(100)}
 	// The SDK's paginator follows NextToken and stops on a repeated token.
-	pages := cloudwatch.NewDescribeAlarmsPaginator(g.api, in)
+	pages := cloudwatch.NewDescribeAlarmsPaginator(api, in)
 	for pages.HasMorePages() {
 		out, err := pages.NextPage(ctx)
 		if err != nil {
-			return Wrap("cloudwatch", "DescribeAlarms", g.opts.Name, err)
+			return err
 		}
 		for _, a := range out.MetricAlarms {
 			into[aws.ToString(a.AlarmName)] = AlarmState{

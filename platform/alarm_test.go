@@ -191,58 +191,68 @@ func TestAlarmGateCheck(t *testing.T) {
 			wantErr: deploy.ErrAlarm, wantAlarm: []string{"db-cpu"}},
 	}
 	phases := []deploy.Phase{deploy.PhaseBeforeTraffic, deploy.PhaseShift, deploy.PhaseBake, deploy.PhaseAfterTraffic, deploy.PhaseWatch}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			fake := &fakeCloudWatch{metric: alarms, composite: composite, pageSize: tt.pageSize}
-			g, err := NewAlarmGate(fake, tt.opts)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, ph := range phases {
-				err := g.Check(context.Background(), deploy.Check{Phase: ph, Percent: 10})
-				refused := tt.wantErr != nil || len(tt.wantAlarm) > 0
-				if !refused {
-					if err != nil {
-						t.Fatalf("%s: Check = %v, want pass", ph, err)
+	for _, mode := range gateModes {
+		for _, tt := range tests {
+			t.Run(mode.name+"/"+tt.name, func(t *testing.T) {
+				fake := &fakeCloudWatch{metric: alarms, composite: composite, pageSize: tt.pageSize}
+				opts := tt.opts
+				opts.Batcher = mode.batcher(t, fake)
+				g, err := NewAlarmGate(fake, opts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, ph := range phases {
+					err := g.Check(context.Background(), deploy.Check{Phase: ph, Percent: 10})
+					refused := tt.wantErr != nil || len(tt.wantAlarm) > 0
+					if !refused {
+						if err != nil {
+							t.Fatalf("%s: Check = %v, want pass", ph, err)
+						}
+						continue
 					}
-					continue
-				}
-				if err == nil {
-					t.Fatalf("%s: Check passed, want refusal", ph)
-				}
-				if tt.wantErr != nil && !errors.Is(err, tt.wantErr) {
-					t.Fatalf("%s: Check = %v, want %v", ph, err, tt.wantErr)
-				}
-				if tt.notAlarm && errors.Is(err, deploy.ErrAlarm) {
-					t.Fatalf("%s: Check = %v wraps ErrAlarm, want plain failure", ph, err)
-				}
-				if len(tt.wantAlarm) > 0 {
-					var ae *AlarmError
-					if !errors.As(err, &ae) {
-						t.Fatalf("%s: Check = %T %v, want *AlarmError", ph, err, err)
+					if err == nil {
+						t.Fatalf("%s: Check passed, want refusal", ph)
 					}
-					var names []string
-					for _, a := range ae.Alarms {
-						names = append(names, a.Name)
-						if !strings.Contains(err.Error(), a.Name) || (a.Reason != "" && !strings.Contains(err.Error(), a.Reason)) {
-							t.Fatalf("error text %q does not name %s and its reason", err, a.Name)
+					if tt.wantErr != nil && !errors.Is(err, tt.wantErr) {
+						t.Fatalf("%s: Check = %v, want %v", ph, err, tt.wantErr)
+					}
+					if tt.notAlarm && errors.Is(err, deploy.ErrAlarm) {
+						t.Fatalf("%s: Check = %v wraps ErrAlarm, want plain failure", ph, err)
+					}
+					if len(tt.wantAlarm) > 0 {
+						var ae *AlarmError
+						if !errors.As(err, &ae) {
+							t.Fatalf("%s: Check = %T %v, want *AlarmError", ph, err, err)
+						}
+						var names []string
+						for _, a := range ae.Alarms {
+							names = append(names, a.Name)
+							if !strings.Contains(err.Error(), a.Name) || (a.Reason != "" && !strings.Contains(err.Error(), a.Reason)) {
+								t.Fatalf("error text %q does not name %s and its reason", err, a.Name)
+							}
+						}
+						if strings.Join(names, ",") != strings.Join(tt.wantAlarm, ",") {
+							t.Fatalf("%s: alarms %v, want %v", ph, names, tt.wantAlarm)
 						}
 					}
-					if strings.Join(names, ",") != strings.Join(tt.wantAlarm, ",") {
-						t.Fatalf("%s: alarms %v, want %v", ph, names, tt.wantAlarm)
+				}
+				for _, c := range fake.calls {
+					if len(c.AlarmTypes) != 2 {
+						t.Fatalf("DescribeAlarms without both alarm types: %+v", c.AlarmTypes)
 					}
 				}
-			}
-			for _, c := range fake.calls {
-				if len(c.AlarmTypes) != 2 {
-					t.Fatalf("DescribeAlarms without both alarm types: %+v", c.AlarmTypes)
-				}
-			}
-		})
+			})
+		}
 	}
 }
 
 func TestAlarmGateChunksNames(t *testing.T) {
+	for _, mode := range gateModes {
+		t.Run(mode.name, func(t *testing.T) { testAlarmGateChunksNames(t, mode) })
+	}
+}
+
+func testAlarmGateChunksNames(t *testing.T, mode gateMode) {
 	fake := &fakeCloudWatch{pageSize: 30}
 	var names []string
 	for i := 0; i < 250; i++ {
@@ -251,7 +261,7 @@ func TestAlarmGateChunksNames(t *testing.T) {
 		fake.metric = append(fake.metric, metric(n, cwtypes.StateValueOk, ""))
 	}
 	fake.metric[237].StateValue = cwtypes.StateValueAlarm
-	g, err := NewAlarmGate(fake, AlarmGateOptions{Names: names})
+	g, err := NewAlarmGate(fake, AlarmGateOptions{Names: names, Batcher: mode.batcher(t, fake)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,8 +283,14 @@ func TestAlarmGateChunksNames(t *testing.T) {
 }
 
 func TestAlarmGateAPIError(t *testing.T) {
+	for _, mode := range gateModes {
+		t.Run(mode.name, func(t *testing.T) { testAlarmGateAPIError(t, mode) })
+	}
+}
+
+func testAlarmGateAPIError(t *testing.T, mode gateMode) {
 	fake := &fakeCloudWatch{err: &smithy.GenericAPIError{Code: "AccessDenied", Message: "no"}}
-	g, err := NewAlarmGate(fake, AlarmGateOptions{Name: "my-gate", Names: []string{"a"}})
+	g, err := NewAlarmGate(fake, AlarmGateOptions{Name: "my-gate", Names: []string{"a"}, Batcher: mode.batcher(t, fake)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -328,6 +344,12 @@ func TestLambdaVersionDimensions(t *testing.T) {
 func TestAlarmGateMoto(t *testing.T) {
 	s := motoserver.Start(t)
 	cw := s.CloudWatch()
+	for _, mode := range gateModes {
+		t.Run(mode.name, func(t *testing.T) { testAlarmGateMoto(t, cw, mode) })
+	}
+}
+
+func testAlarmGateMoto(t *testing.T, cw *cloudwatch.Client, mode gateMode) {
 	ctx := context.Background()
 	dims, err := LambdaVersionDimensions("checkout", "live", "7")
 	if err != nil {
@@ -350,11 +372,12 @@ func TestAlarmGateMoto(t *testing.T) {
 			t.Fatalf("SetAlarmState: %v", err)
 		}
 	}
-	byName, err := NewAlarmGate(cw, AlarmGateOptions{Names: []string{"checkout-v7-errors"}, InsufficientData: InsufficientDataFail})
+	byName, err := NewAlarmGate(cw, AlarmGateOptions{Names: []string{"checkout-v7-errors"}, InsufficientData: InsufficientDataFail,
+		Batcher: mode.batcher(t, cw)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	byPrefix, err := NewAlarmGate(cw, AlarmGateOptions{Prefixes: []string{"checkout-v7-"}})
+	byPrefix, err := NewAlarmGate(cw, AlarmGateOptions{Prefixes: []string{"checkout-v7-"}, Batcher: mode.batcher(t, cw)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -385,7 +408,7 @@ func TestAlarmGateMoto(t *testing.T) {
 	if err := check(byName); err != nil {
 		t.Fatalf("all OK: Check = %v", err)
 	}
-	missing, err := NewAlarmGate(cw, AlarmGateOptions{Names: []string{"checkout-v7-errors", "no-such-alarm"}})
+	missing, err := NewAlarmGate(cw, AlarmGateOptions{Names: []string{"checkout-v7-errors", "no-such-alarm"}, Batcher: mode.batcher(t, cw)})
 	if err != nil {
 		t.Fatal(err)
 	}

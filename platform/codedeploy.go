@@ -49,11 +49,18 @@ type CodeDeployGroupsAPI interface {
 
 var _ CodeDeployGroupsAPI = (*codedeploy.Client)(nil)
 
-// CodeDeploy limits on batch calls.
-const (
-	maxBatchGetDeploymentTargets = 25
-	maxBatchGetDeployments       = 25
-)
+// MaxBatchGetDeployments is how many deployment IDs one BatchGetDeployments
+// request may carry: 25, as the CodeDeploy API reference documents for its
+// deploymentIds parameter ("The maximum number of deployment IDs you can
+// specify is 25"). CodeDeploy refuses more with
+// BatchLimitExceededException, whose documented message says 100, the
+// limit of other CodeDeploy batch calls; the parameter's 25 is the one
+// that holds.
+const MaxBatchGetDeployments = 25
+
+// maxBatchGetDeploymentTargets is BatchGetDeploymentTargets' limit on
+// targetIds.
+const maxBatchGetDeploymentTargets = 25
 
 // DefaultHistoryLimit is the default of CodeDeployOptions.HistoryLimit.
 const DefaultHistoryLimit = 100
@@ -72,6 +79,21 @@ type CodeDeployOptions struct {
 	// overview alone. Use it for cheap polling of large fleets, or against
 	// emulators that lack the target API.
 	NoTargets bool
+	// TargetsOnChange lets StatusMany skip the target reads
+	// (ListDeploymentTargets, BatchGetDeploymentTargets) of a live
+	// EC2/on-premises deployment whose status and instance counts
+	// (DeploymentOverview) are what StatusQuery.Last reported: the state
+	// then carries Last's instances and their lifecycle messages, and such
+	// a poll costs only its share of a BatchGetDeployments request. The
+	// price: an instance's lifecycle events are reported when its status
+	// changes (it succeeds, fails, is skipped or waits in Ready), not as
+	// each event starts and ends; every event is still reported, with
+	// CodeDeploy's times, and Status, Percent and Reason are exact.
+	// Lambda and ECS deployments always read their targets (their traffic
+	// weights are there), and so do deployments that ended or are being
+	// rolled back. Status ignores it. Default false: every poll reads the
+	// targets.
+	TargetsOnChange bool
 	// HistoryLimit caps how many deployments History reads, in the order
 	// ListDeployments returns them (newest first). Default
 	// DefaultHistoryLimit.
@@ -168,8 +190,8 @@ func (c *CodeDeploy) Created(ctx context.Context, in *codedeploy.CreateDeploymen
 	if len(ids) == 0 {
 		return "", nil
 	}
-	if len(ids) > maxBatchGetDeployments {
-		ids = ids[:maxBatchGetDeployments]
+	if len(ids) > MaxBatchGetDeployments {
+		ids = ids[:MaxBatchGetDeployments]
 	}
 	got, err := c.api.BatchGetDeployments(ctx, &codedeploy.BatchGetDeploymentsInput{DeploymentIds: ids})
 	if err != nil {
@@ -312,6 +334,27 @@ func (c *CodeDeploy) Status(ctx context.Context, id string) (*DeploymentState, e
 		return nil, err
 	}
 	now := c.opts.Clock.Now()
+	s := newState(id, info)
+	if s.RolledBackBy != "" {
+		rb, err := c.get(ctx, s.RolledBackBy)
+		if err := resolveRollback(s, rb, err); err != nil {
+			return nil, err
+		}
+	}
+	if c.wantTargets(s) {
+		targets, err := c.targets(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		s.Targets = targets
+	}
+	finish(s, now)
+	return s, nil
+}
+
+// newState is what info alone says of deployment id: everything but the
+// rollback, the targets and what is worked out from them (finish).
+func newState(id string, info *cdtypes.DeploymentInfo) *DeploymentState {
 	s := &DeploymentState{
 		ID:               id,
 		ComputePlatform:  info.ComputePlatform,
@@ -332,33 +375,33 @@ func (c *CodeDeploy) Status(ctx context.Context, id string) (*DeploymentState, e
 		s.RollbackOf = aws.ToString(ri.RollbackTriggeringDeploymentId)
 		s.RolledBackBy = aws.ToString(ri.RollbackDeploymentId)
 	}
-	if s.RolledBackBy != "" {
-		if err := c.resolveRollback(ctx, s); err != nil {
-			return nil, err
-		}
-	}
-	if !c.opts.NoTargets && s.CodeDeployStatus != cdtypes.DeploymentStatusCreated &&
-		s.CodeDeployStatus != cdtypes.DeploymentStatusQueued {
-		targets, err := c.targets(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		s.Targets = targets
-	}
+	return s
+}
+
+// wantTargets reports whether s's targets are read: not with NoTargets,
+// and not before CodeDeploy has any (Created, Queued).
+func (c *CodeDeploy) wantTargets(s *DeploymentState) bool {
+	return !c.opts.NoTargets && s.CodeDeployStatus != cdtypes.DeploymentStatusCreated &&
+		s.CodeDeployStatus != cdtypes.DeploymentStatusQueued
+}
+
+// finish works out Instances, UpdatedAt, Percent and Messages from s's
+// records.
+func finish(s *DeploymentState, now time.Time) {
 	s.Instances, s.UpdatedAt = instances(s.Targets)
 	if s.UpdatedAt.IsZero() {
 		s.UpdatedAt = now
 	}
 	s.Percent = percent(s)
-	s.Messages = messages(s, now)
-	return s, nil
+	s.Messages = messages(s, now, nil)
 }
 
-// resolveRollback reads the rollback deployment and decides the state's
-// status and reason from it.
-func (c *CodeDeploy) resolveRollback(ctx context.Context, s *DeploymentState) error {
-	rb, err := c.get(ctx, s.RolledBackBy)
-	if errors.Is(err, deploy.ErrNotFound) {
+// resolveRollback decides the state's status and reason from its rollback
+// deployment rb, as the GetDeployment of s.RolledBackBy answered (rb, err):
+// a rollback deployment CodeDeploy does not know is said in Reason, any
+// other error is returned. No record and no error count as not found.
+func resolveRollback(s *DeploymentState, rb *cdtypes.DeploymentInfo, err error) error {
+	if errors.Is(err, deploy.ErrNotFound) || (rb == nil && err == nil) {
 		s.Reason = joinReason(s.Reason, fmt.Sprintf("rollback deployment %s not found", s.RolledBackBy))
 		return nil
 	}
@@ -615,7 +658,10 @@ func weightPercent(w float64) float64 {
 
 func clampPercent(p float64) float64 { return max(0, min(100, p)) }
 
-func messages(s *DeploymentState, now time.Time) []deploy.Message {
+// messages builds s's messages (see DeploymentState.Messages). carried are
+// target messages of an earlier poll that stand in for s.Targets when those
+// were not read again (StatusMany with TargetsOnChange).
+func messages(s *DeploymentState, now time.Time, carried []deploy.Message) []deploy.Message {
 	type msg struct {
 		deploy.Message
 		seq int
@@ -629,6 +675,9 @@ func messages(s *DeploymentState, now time.Time) []deploy.Message {
 	}
 	info := s.Info
 	created := aws.ToTime(info.CreateTime)
+	for _, m := range carried {
+		add(m.ID, m.At, m.Text)
+	}
 	for _, t := range s.Targets {
 		v := targetView(t)
 		for _, e := range v.events {
@@ -852,8 +901,8 @@ func (c *CodeDeploy) History(ctx context.Context, application, group string) ([]
 	}
 	byID := map[string]*cdtypes.DeploymentInfo{}
 	var infos []*cdtypes.DeploymentInfo
-	for start := 0; start < len(ids); start += maxBatchGetDeployments {
-		end := min(start+maxBatchGetDeployments, len(ids))
+	for start := 0; start < len(ids); start += MaxBatchGetDeployments {
+		end := min(start+MaxBatchGetDeployments, len(ids))
 		out, err := c.api.BatchGetDeployments(ctx, &codedeploy.BatchGetDeploymentsInput{DeploymentIds: ids[start:end]})
 		if err != nil {
 			return nil, Wrap(c.opts.Platform, "BatchGetDeployments", target, err)

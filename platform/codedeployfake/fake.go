@@ -1175,13 +1175,18 @@ func (f *Fake) ListDeployments(_ context.Context, in *codedeploy.ListDeployments
 	return &codedeploy.ListDeploymentsOutput{Deployments: page, NextToken: next}, nil
 }
 
-// BatchGetDeployments returns up to 25 deployment records; unknown IDs are
-// left out.
+// BatchGetDeployments returns the records of up to 25 deployments, in the
+// order asked; unknown IDs are left out. As the CodeDeploy API reference
+// documents, more than 25 IDs give BatchLimitExceededException and none
+// DeploymentIdRequiredException.
 func (f *Fake) BatchGetDeployments(_ context.Context, in *codedeploy.BatchGetDeploymentsInput, _ ...func(*codedeploy.Options)) (*codedeploy.BatchGetDeploymentsOutput, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.record("BatchGetDeployments", false, in); err != nil {
 		return nil, err
+	}
+	if len(in.DeploymentIds) == 0 {
+		return nil, &cdtypes.DeploymentIdRequiredException{Message: aws.String("At least one deployment ID must be specified.")}
 	}
 	if len(in.DeploymentIds) > 25 {
 		return nil, &cdtypes.BatchLimitExceededException{Message: aws.String("The maximum number of names or IDs allowed for this request (25) was exceeded.")}

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/switchyard/switchyard/deploy"
@@ -137,7 +136,7 @@ func checkAlarms(ctx context.Context, cfg aws.Config, names []string) error {
 	if len(names) == 0 {
 		return nil
 	}
-	g, err := platform.NewAlarmGate(cloudwatch.NewFromConfig(cfg), platform.AlarmGateOptions{Names: names})
+	g, err := platform.NewAlarmGate(platform.NewCloudWatchClient(cfg), platform.AlarmGateOptions{Names: names})
 	if err != nil {
 		return err
 	}

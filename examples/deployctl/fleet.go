@@ -13,6 +13,7 @@ import (
 	"github.com/switchyard/switchyard/deploy"
 	"github.com/switchyard/switchyard/ecs"
 	"github.com/switchyard/switchyard/lambda"
+	"github.com/switchyard/switchyard/platform"
 )
 
 // fleetFile is what `deployctl fleet deploy FILE` reads (YAML or JSON):
@@ -27,7 +28,11 @@ import (
 //	    ecs: {cluster: prod, service: api, taskDefinition: api-td.json, tasks: 3}
 //
 // Each target is exactly one of lambda or ecs; after names the targets
-// that must succeed before it starts.
+// that must succeed before it starts. alarms (CloudWatch alarm names) are
+// the ECS deployment's deploymentConfiguration.alarms, or the Lambda
+// deployment's alarm gate; the Lambda gates of a fleet look their alarms
+// up together (platform.AlarmBatcher: up to 100 names a DescribeAlarms
+// call), and every alarm must exist before anything is deployed.
 type fleetFile struct {
 	Concurrency int           `yaml:"concurrency"`
 	FailFast    bool          `yaml:"failFast"`
@@ -42,22 +47,24 @@ type fleetTarget struct {
 }
 
 type fleetECS struct {
-	Cluster        string `yaml:"cluster"`
-	Service        string `yaml:"service"`
-	TaskDefinition string `yaml:"taskDefinition"`
-	Tasks          *int32 `yaml:"tasks"`
-	Strategy       string `yaml:"strategy"`
-	RollbackEvents string `yaml:"rollbackEvents"`
-	NoWait         bool   `yaml:"noWait"`
+	Cluster        string   `yaml:"cluster"`
+	Service        string   `yaml:"service"`
+	TaskDefinition string   `yaml:"taskDefinition"`
+	Tasks          *int32   `yaml:"tasks"`
+	Strategy       string   `yaml:"strategy"`
+	RollbackEvents string   `yaml:"rollbackEvents"`
+	NoWait         bool     `yaml:"noWait"`
+	Alarms         []string `yaml:"alarms"`
 }
 
 type fleetLambda struct {
-	Function   string `yaml:"function"`
-	Alias      string `yaml:"alias"`
-	Zip        string `yaml:"zip"`
-	Version    string `yaml:"version"`
-	Strategy   string `yaml:"strategy"`
-	RollbackOn string `yaml:"rollbackOn"`
+	Function   string   `yaml:"function"`
+	Alias      string   `yaml:"alias"`
+	Zip        string   `yaml:"zip"`
+	Version    string   `yaml:"version"`
+	Strategy   string   `yaml:"strategy"`
+	RollbackOn string   `yaml:"rollbackOn"`
+	Alarms     []string `yaml:"alarms"`
 }
 
 // parseFleet reads and checks a fleet file; every refusal names the input.
@@ -93,8 +100,30 @@ func parseFleet(data []byte) (*fleetFile, error) {
 	return &f, nil
 }
 
-// items turns the fleet into deploy.FleetItems.
-func (f *fleetFile) items() ([]deploy.FleetItem, error) {
+// alarms is every alarm name the fleet's targets watch, each once.
+func (f *fleetFile) alarms() []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, t := range f.Targets {
+		var names []string
+		if t.ECS != nil {
+			names = t.ECS.Alarms
+		} else {
+			names = t.Lambda.Alarms
+		}
+		for _, n := range names {
+			if !seen[n] {
+				seen[n] = true
+				out = append(out, n)
+			}
+		}
+	}
+	return out
+}
+
+// items turns the fleet into deploy.FleetItems; alarmGate builds the gate
+// of a Lambda target's alarms.
+func (f *fleetFile) items(alarmGate func(names []string) (deploy.Gate, error)) ([]deploy.FleetItem, error) {
 	out := make([]deploy.FleetItem, len(f.Targets))
 	for i, t := range f.Targets {
 		field := fmt.Sprintf("fleet.targets[%d]", i)
@@ -103,7 +132,7 @@ func (f *fleetFile) items() ([]deploy.FleetItem, error) {
 		switch {
 		case t.ECS != nil:
 			req = deploy.Request{Target: ecs.Target(t.ECS.Cluster, t.ECS.Service), NoWait: t.ECS.NoWait,
-				Options: ecs.DeployOptions{TaskDefinitionFile: t.ECS.TaskDefinition, Tasks: t.ECS.Tasks}}
+				Options: ecs.DeployOptions{TaskDefinitionFile: t.ECS.TaskDefinition, Tasks: t.ECS.Tasks, Alarms: t.ECS.Alarms}}
 			strategy, rollback = t.ECS.Strategy, t.ECS.RollbackEvents
 		default:
 			req = deploy.Request{Target: lambda.Target(t.Lambda.Function, t.Lambda.Alias),
@@ -111,6 +140,13 @@ func (f *fleetFile) items() ([]deploy.FleetItem, error) {
 			strategy, rollback = t.Lambda.Strategy, t.Lambda.RollbackOn
 			if rollback == "" {
 				rollback = "failure,alarm"
+			}
+			if len(t.Lambda.Alarms) > 0 {
+				g, err := alarmGate(t.Lambda.Alarms)
+				if err != nil {
+					return nil, fmt.Errorf("%s.lambda.alarms: %w", field, err)
+				}
+				req.Gates = []deploy.Gate{g}
 			}
 		}
 		if strategy != "" {
@@ -162,11 +198,23 @@ func runFleet(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	items, err := f.items()
+	cfg, err := a.awsConfig(ctx)
 	if err != nil {
 		return err
 	}
-	cfg, err := a.awsConfig(ctx)
+	if err := checkAlarms(ctx, cfg, f.alarms()); err != nil {
+		return err
+	}
+	// One batcher for the fleet: the gates checked within a second share
+	// their DescribeAlarms calls.
+	cw := platform.NewCloudWatchClient(cfg)
+	batcher, err := platform.NewAlarmBatcher(cw, platform.AlarmBatcherOptions{})
+	if err != nil {
+		return err
+	}
+	items, err := f.items(func(names []string) (deploy.Gate, error) {
+		return platform.NewAlarmGate(cw, platform.AlarmGateOptions{Names: names, Batcher: batcher})
+	})
 	if err != nil {
 		return err
 	}

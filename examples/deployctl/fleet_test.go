@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	awsecs "github.com/aws/aws-sdk-go-v2/service/ecs"
 	awslambda "github.com/aws/aws-sdk-go-v2/service/lambda"
 )
@@ -86,5 +88,46 @@ targets:
 	code, out, stderr = runCLI(t, "--endpoint-url", srv.URL, "--output", "json", "fleet", "deploy", file)
 	if code != 1 || !strings.Contains(out, `"name":"api","started":false`) || !strings.Contains(out, "migrate did not succeed") {
 		t.Fatalf("failing fleet: exit %d\n%s\n%s", code, out, stderr)
+	}
+}
+
+// A fleet's alarms: every one must exist before anything is deployed (exit
+// 2, one line naming it, the alias untouched); a Lambda target's alarms
+// gate its deployment through the fleet's shared alarm batcher.
+func TestFleetAlarmsOnMoto(t *testing.T) {
+	srv, lc, zipPath, _ := lambdaOnMoto(t)
+	ctx := context.Background()
+	if _, err := srv.CloudWatch().PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{
+		AlarmName: aws.String("app-errors"), Namespace: aws.String("AWS/Lambda"), MetricName: aws.String("Errors"),
+		Statistic: cwtypes.StatisticSum, Period: aws.Int32(60), EvaluationPeriods: aws.Int32(1), Threshold: aws.Float64(1),
+		ComparisonOperator: cwtypes.ComparisonOperatorGreaterThanOrEqualToThreshold,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	alias := func() string {
+		al, err := lc.GetAlias(ctx, &awslambda.GetAliasInput{FunctionName: aws.String("app"), Name: aws.String("live")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return aws.ToString(al.FunctionVersion)
+	}
+	before := alias()
+	file := filepath.Join(t.TempDir(), "fleet.yaml")
+	os.WriteFile(file, []byte(`targets:
+  - lambda: {function: app, alias: live, zip: `+zipPath+`, alarms: [app-errors, app-erorrs]}
+`), 0o644)
+	code, out, stderr := runCLI(t, "--endpoint-url", srv.URL, "fleet", "deploy", file)
+	if code != 2 || !strings.Contains(stderr, "app-erorrs") || strings.Count(strings.TrimSpace(stderr), "\n") > 0 || alias() != before {
+		t.Fatalf("missing alarm: exit %d, alias %s (was %s)\n%s\n%s", code, alias(), before, out, stderr)
+	}
+	os.WriteFile(file, []byte(`targets:
+  - lambda: {function: app, alias: live, zip: `+zipPath+`, alarms: [app-errors], strategy: 'canary:10:1s'}
+`), 0o644)
+	code, out, stderr = runCLI(t, "--endpoint-url", srv.URL, "--output", "json", "fleet", "deploy", file)
+	if code != 0 || alias() == before {
+		t.Fatalf("fleet with an alarm gate: exit %d, alias %s (was %s)\n%s\n%s", code, alias(), before, out, stderr)
+	}
+	if !strings.Contains(out, `"gate":"`) {
+		t.Fatalf("no gate event: the alarm gate did not run\n%s", out)
 	}
 }

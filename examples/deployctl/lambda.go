@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	awslambda "github.com/aws/aws-sdk-go-v2/service/lambda"
 
 	"github.com/switchyard/switchyard/deploy"
@@ -170,7 +169,7 @@ func (f *lambdaFlags) gates(cfg aws.Config, lc lambda.Invoker) ([]deploy.Gate, e
 		if f.insufficientFail {
 			o.InsufficientData = platform.InsufficientDataFail
 		}
-		g, err := platform.NewAlarmGate(cloudwatch.NewFromConfig(cfg), o)
+		g, err := platform.NewAlarmGate(platform.NewCloudWatchClient(cfg), o)
 		if err != nil {
 			return nil, err
 		}

@@ -4,8 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
+
+	"github.com/switchyard/switchyard/internal/gather"
 )
 
 // batcher gathers the status polls of concurrent deployments into
@@ -13,15 +14,16 @@ import (
 // engine's clock); every poll that arrives before it closes, or while a
 // call is in flight, goes out together in the next call.
 type batcher struct {
-	sb     StatusBatcher
-	lim    *limiter // the engine's status family
-	clock  Clock
-	window time.Duration
-	size   int // deployments a StatusMany call may carry; 0: any
+	sb   StatusBatcher
+	lim  *limiter // the engine's status family
+	size int      // deployments a StatusMany call may carry; 0: any
+	g    gather.Gatherer[*batchReq]
+}
 
-	mu      sync.Mutex
-	pending []*batchReq
-	busy    bool
+func newBatcher(sb StatusBatcher, lim *limiter, clock Clock, window time.Duration, size int) *batcher {
+	b := &batcher{sb: sb, lim: lim, size: size}
+	b.g = gather.Gatherer[*batchReq]{Clock: clock, Window: window, Send: b.send}
+	return b
 }
 
 type batchReq struct {
@@ -38,46 +40,12 @@ type batchResult struct {
 // status asks for d's status in the next batch.
 func (b *batcher) status(ctx context.Context, d *Deployment) (*Deployment, error) {
 	req := &batchReq{ctx: ctx, d: d, done: make(chan batchResult, 1)}
-	b.mu.Lock()
-	b.pending = append(b.pending, req)
-	if !b.busy {
-		b.busy = true
-		go b.flush()
-	}
-	b.mu.Unlock()
+	b.g.Add(req)
 	select {
 	case r := <-req.done:
 		return r.d, r.err
 	case <-ctx.Done():
 		return nil, ctx.Err()
-	}
-}
-
-// flush sends batches until nothing is pending, each after the window.
-func (b *batcher) flush() {
-	for {
-		if b.window > 0 {
-			<-b.clock.After(b.window)
-		}
-		b.mu.Lock()
-		batch := b.pending
-		b.pending = nil
-		if len(batch) == 0 {
-			b.busy = false
-			b.mu.Unlock()
-			return
-		}
-		b.mu.Unlock()
-		b.send(batch)
-		b.mu.Lock()
-		if len(b.pending) == 0 {
-			// Nothing came while the call was in flight: the next poll
-			// opens a new window.
-			b.busy = false
-			b.mu.Unlock()
-			return
-		}
-		b.mu.Unlock()
 	}
 }
 

@@ -39,7 +39,7 @@ func (g *gatedBatcher) StatusMany(_ context.Context, ds []*Deployment) ([]*Deplo
 
 func TestBatcherGathersConcurrentPolls(t *testing.T) {
 	g := &gatedBatcher{release: make(chan struct{})}
-	b := &batcher{sb: g}
+	b := newBatcher(g, nil, SystemClock{}, 0, 0)
 	ctx := context.Background()
 	first := make(chan error, 1)
 	go func() {
@@ -65,7 +65,7 @@ func TestBatcherGathersConcurrentPolls(t *testing.T) {
 			results[i] = err
 		}()
 	}
-	waitFor(t, func() bool { b.mu.Lock(); defer b.mu.Unlock(); return len(b.pending) == 9 })
+	waitFor(t, func() bool { return b.g.Pending() == 9 })
 	close(g.release)
 	wg.Wait()
 	if err := <-first; err != nil {
@@ -119,7 +119,7 @@ func TestBatcherGathersByTimeInBatchesOfTheDriversSize(t *testing.T) {
 	g := &gatedBatcher{release: make(chan struct{})}
 	close(g.release)
 	clk := &windowClock{opened: make(chan struct{}), fire: make(chan time.Time)}
-	b := &batcher{sb: g, clock: clk, window: time.Second, size: 3}
+	b := newBatcher(g, nil, clk, time.Second, 3)
 	ctx := context.Background()
 	var wg sync.WaitGroup
 	for i := range 7 {
@@ -132,7 +132,7 @@ func TestBatcherGathersByTimeInBatchesOfTheDriversSize(t *testing.T) {
 		}()
 	}
 	<-clk.opened // the window opened with the first poll
-	waitFor(t, func() bool { b.mu.Lock(); defer b.mu.Unlock(); return len(b.pending) == 7 })
+	waitFor(t, func() bool { return b.g.Pending() == 7 })
 	clk.fire <- time.Time{} // the window closes: all seven go, three at a time
 	wg.Wait()
 	if want := []int{3, 3, 1}; fmt.Sprint(g.sizes) != fmt.Sprint(want) {

@@ -177,10 +177,11 @@ func New(drv Driver, opts Options) *Engine {
 	e := &Engine{drv: drv, opts: opts.withDefaults(), running: map[string]*run{}, targets: map[string]string{}}
 	e.rates = newRates(e.opts.Clock, e.opts.Rate)
 	if sb, ok := drv.(StatusBatcher); ok {
-		e.batch = &batcher{sb: sb, lim: e.rates.status, clock: e.opts.Clock, window: e.opts.Poll.BatchWindow}
+		size := 0
 		if bs, ok := drv.(BatchSizer); ok && bs.StatusBatchSize() > 0 {
-			e.batch.size = bs.StatusBatchSize()
+			size = bs.StatusBatchSize()
 		}
+		e.batch = newBatcher(sb, e.rates.status, e.opts.Clock, e.opts.Poll.BatchWindow, size)
 	}
 	return e
 }

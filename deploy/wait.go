@@ -171,7 +171,7 @@ type poller struct {
 
 func (e *Engine) poller(r *run) *poller {
 	b := e.newBackoff()
-	if e.batch != nil && e.batch.window > 0 {
+	if e.batch != nil && e.batch.g.Window > 0 {
 		// Polls the engine batches by time are meant to coincide: jitter
 		// would spread a fleet's polls over several windows and so over
 		// more StatusMany requests (the rate limiter spreads the requests).

@@ -2,11 +2,11 @@ package platform
 
 import (
 	"context"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/switchyard/switchyard/deploy"
+	"github.com/switchyard/switchyard/internal/gather"
 )
 
 // DefaultAlarmBatchWindow is the default of AlarmBatcherOptions.Window.
@@ -49,13 +49,8 @@ type AlarmBatcherOptions struct {
 // waits returns at once with the context's error; the calls of a batch end
 // early only when every gate in it has stopped waiting.
 type AlarmBatcher struct {
-	api    CloudWatchAPI
-	clock  deploy.Clock
-	window time.Duration
-
-	mu      sync.Mutex
-	pending []*alarmLookup
-	busy    bool
+	api CloudWatchAPI
+	g   gather.Gatherer[*alarmLookup]
 }
 
 type alarmLookup struct {
@@ -85,7 +80,9 @@ func NewAlarmBatcher(api CloudWatchAPI, o AlarmBatcherOptions) (*AlarmBatcher, e
 	case o.Window < 0:
 		o.Window = 0
 	}
-	return &AlarmBatcher{api: api, clock: o.Clock, window: o.Window}, nil
+	b := &AlarmBatcher{api: api}
+	b.g = gather.Gatherer[*alarmLookup]{Clock: o.Clock, Window: o.Window, Send: b.send}
+	return b, nil
 }
 
 // lookup returns the states of those of names that exist, looked up in the
@@ -96,48 +93,12 @@ func (b *AlarmBatcher) lookup(ctx context.Context, names []string) (map[string]A
 		return nil, err
 	}
 	l := &alarmLookup{ctx: ctx, names: names, done: make(chan alarmAnswer, 1)}
-	b.mu.Lock()
-	b.pending = append(b.pending, l)
-	if !b.busy {
-		b.busy = true
-		go b.flush()
-	}
-	b.mu.Unlock()
+	b.g.Add(l)
 	select {
 	case a := <-l.done:
 		return a.found, a.err
 	case <-ctx.Done():
 		return nil, ctx.Err()
-	}
-}
-
-// flush sends batches until nothing is pending: the first after the window,
-// each next one (the lookups that came while the calls before were in
-// flight) after another.
-func (b *AlarmBatcher) flush() {
-	for {
-		if b.window > 0 {
-			<-b.clock.After(b.window)
-		}
-		b.mu.Lock()
-		batch := b.pending
-		b.pending = nil
-		if len(batch) == 0 {
-			b.busy = false
-			b.mu.Unlock()
-			return
-		}
-		b.mu.Unlock()
-		b.send(batch)
-		b.mu.Lock()
-		if len(b.pending) == 0 {
-			// Nothing came while the calls were in flight: the next
-			// lookup opens a new window.
-			b.busy = false
-			b.mu.Unlock()
-			return
-		}
-		b.mu.Unlock()
 	}
 }
 

@@ -46,10 +46,7 @@ func BenchmarkAlarmGatesTogether(b *testing.B) {
 					}
 					if batched {
 						for {
-							ab.mu.Lock()
-							waiting := len(ab.pending)
-							ab.mu.Unlock()
-							if waiting == n {
+							if ab.g.Pending() == n {
 								break
 							}
 							runtime.Gosched() // let the gates' goroutines reach the batcher

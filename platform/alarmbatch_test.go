@@ -46,11 +46,11 @@ func TestNewAlarmBatcherValidates(t *testing.T) {
 		t.Fatalf("NewAlarmBatcher(nil) = %v, %v; want ErrInvalidRequest", b, err)
 	}
 	b, err := NewAlarmBatcher(&fakeCloudWatch{}, AlarmBatcherOptions{})
-	if err != nil || b.window != DefaultAlarmBatchWindow || b.clock == nil {
+	if err != nil || b.g.Window != DefaultAlarmBatchWindow || b.g.Clock == nil {
 		t.Fatalf("defaults: %+v, %v", b, err)
 	}
-	if b, _ := NewAlarmBatcher(&fakeCloudWatch{}, AlarmBatcherOptions{Window: -1}); b.window != 0 {
-		t.Fatalf("negative window: %v", b.window)
+	if b, _ := NewAlarmBatcher(&fakeCloudWatch{}, AlarmBatcherOptions{Window: -1}); b.g.Window != 0 {
+		t.Fatalf("negative window: %v", b.g.Window)
 	}
 }
 

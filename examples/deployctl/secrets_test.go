@@ -10,7 +10,6 @@ import (
 	"io/fs"
 	"maps"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -675,30 +674,7 @@ func (e *secretsEnv) killedLambdaRun(t *testing.T) {
 	}
 	st := e.openStore(t)
 	defer st.Close()
-	dead := exec.Command(os.Args[0], "-test.run=^$")
-	if err := dead.Run(); err != nil {
-		t.Fatal(err)
-	}
-	host, _ := os.Hostname()
-	target := lambda.Target("app", "live")
-	now := time.Now()
-	if _, err := st.Lock(ctx, deploy.Lease{Target: target.String(), Token: "dead", Owner: "ci", Host: host, PID: dead.Process.Pid,
-		Run: "killed", Since: now, Expires: now.Add(time.Hour)}); err != nil {
-		t.Fatal(err)
-	}
-	from, to := deploy.Revision{ID: "4"}, deploy.Revision{ID: "3"}
-	strategy := deploy.Canary(10, time.Hour)
-	for i, en := range []deploy.JournalEntry{
-		{Kind: deploy.JournalPlan, From: &from, To: &to, Mode: deploy.ModeEngine, Strategy: &strategy},
-		{Kind: deploy.JournalStarted, DeploymentID: "lambda-app-live-killed", To: &to},
-		{Kind: deploy.JournalShift, DeploymentID: "lambda-app-live-killed", Percent: 10},
-		{Kind: deploy.JournalShifted, DeploymentID: "lambda-app-live-killed", Percent: 10},
-	} {
-		en.Run, en.Seq, en.At, en.Target = "killed", i+1, now, target
-		if err := st.Append(ctx, en); err != nil {
-			t.Fatal(err)
-		}
-	}
+	leaveKilledRun(t, st, "4", "3")
 }
 
 // untilReady moves the manual-clock CodeDeploy until deployment id waits

@@ -178,30 +178,7 @@ func TestResumeCommandOnMoto(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	dead := exec.Command(os.Args[0], "-test.run=^$")
-	if err := dead.Run(); err != nil {
-		t.Fatal(err)
-	}
-	host, _ := os.Hostname()
-	target := lambda.Target("app", "live")
-	now := time.Now()
-	if _, err := st.Lock(ctx, deploy.Lease{Target: target.String(), Token: "dead", Owner: "ci", Host: host, PID: dead.Process.Pid,
-		Run: "killed", Since: now, Expires: now.Add(time.Hour)}); err != nil {
-		t.Fatal(err)
-	}
-	from, to := deploy.Revision{ID: "1"}, deploy.Revision{ID: "2"}
-	strategy := deploy.Canary(10, time.Hour)
-	for i, en := range []deploy.JournalEntry{
-		{Kind: deploy.JournalPlan, From: &from, To: &to, Mode: deploy.ModeEngine, Strategy: &strategy},
-		{Kind: deploy.JournalStarted, DeploymentID: "lambda-app-live-killed", To: &to},
-		{Kind: deploy.JournalShift, DeploymentID: "lambda-app-live-killed", Percent: 10},
-		{Kind: deploy.JournalShifted, DeploymentID: "lambda-app-live-killed", Percent: 10},
-	} {
-		en.Run, en.Seq, en.At, en.Target = "killed", i+1, now, target
-		if err := st.Append(ctx, en); err != nil {
-			t.Fatal(err)
-		}
-	}
+	leaveKilledRun(t, st, "1", "2")
 	code, out, stderr := runCLI(t, "--endpoint-url", srv.URL, "--store", dir, "resume")
 	if code != 0 || !strings.Contains(out, "killed lambda:app:live: rolled back") {
 		t.Fatalf("resume: exit %d\n%s\n%s", code, out, stderr)
@@ -213,7 +190,39 @@ func TestResumeCommandOnMoto(t *testing.T) {
 	if aws.ToString(a.FunctionVersion) != "1" || (a.RoutingConfig != nil && len(a.RoutingConfig.AdditionalVersionWeights) > 0) {
 		t.Errorf("alias after resume: version %s %v; want version 1 alone", aws.ToString(a.FunctionVersion), a.RoutingConfig)
 	}
-	if h, _ := st.Holder(ctx, target.String()); h != nil {
+	if h, _ := st.Holder(ctx, lambda.Target("app", "live").String()); h != nil {
 		t.Errorf("lock after resume: %+v", h)
+	}
+}
+
+// leaveKilledRun leaves in st what a deployctl run killed with 10% of the
+// alias app:live on version to (from serving the rest) leaves: its journal
+// up to the first shift, and its lock, held by a process that is gone.
+func leaveKilledRun(t *testing.T, st deploy.Store, fromVersion, toVersion string) {
+	t.Helper()
+	ctx := context.Background()
+	dead := exec.Command(os.Args[0], "-test.run=^$")
+	if err := dead.Run(); err != nil {
+		t.Fatal(err)
+	}
+	host, _ := os.Hostname()
+	target := lambda.Target("app", "live")
+	now := time.Now()
+	if _, err := st.Lock(ctx, deploy.Lease{Target: target.String(), Token: "dead", Owner: "ci", Host: host, PID: dead.Process.Pid,
+		Run: "killed", Since: now, Expires: now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	from, to := deploy.Revision{ID: fromVersion}, deploy.Revision{ID: toVersion}
+	strategy := deploy.Canary(10, time.Hour)
+	for i, en := range []deploy.JournalEntry{
+		{Kind: deploy.JournalPlan, From: &from, To: &to, Mode: deploy.ModeEngine, Strategy: &strategy},
+		{Kind: deploy.JournalStarted, DeploymentID: "lambda-app-live-killed", To: &to},
+		{Kind: deploy.JournalShift, DeploymentID: "lambda-app-live-killed", Percent: 10},
+		{Kind: deploy.JournalShifted, DeploymentID: "lambda-app-live-killed", Percent: 10},
+	} {
+		en.Run, en.Seq, en.At, en.Target = "killed", i+1, now, target
+		if err := st.Append(ctx, en); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

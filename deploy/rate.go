@@ -144,15 +144,24 @@ func (l *limiter) done(gen uint64, err error) {
 // fortieth of it, so it costs the same however many calls a family makes
 // (a fake clock that never moves included).
 type window struct {
+	base time.Time // slot indexes count from here: any clock, any year
 	slot [40]struct {
-		at int64 // the slot's index in time: Unix nanoseconds / slot width
+		at int64 // the slot's index in time: time since base / slot width
 		n  int
 	}
 }
 
-func (w *window) add(now time.Time, span time.Duration) {
+// index is the slot index of now, for a window of span.
+func (w *window) index(now time.Time, span time.Duration) int64 {
+	if w.base.IsZero() {
+		w.base = now
+	}
 	width := max(int64(span)/int64(len(w.slot)), 1)
-	at := now.UnixNano() / width
+	return max(int64(now.Sub(w.base)), 0) / width
+}
+
+func (w *window) add(now time.Time, span time.Duration) {
+	at := w.index(now, span)
 	s := &w.slot[at%int64(len(w.slot))]
 	if s.at != at {
 		s.at, s.n = at, 0
@@ -162,8 +171,7 @@ func (w *window) add(now time.Time, span time.Duration) {
 
 // count is the events of the last span (to within a slot).
 func (w *window) count(now time.Time, span time.Duration) int {
-	width := max(int64(span)/int64(len(w.slot)), 1)
-	at := now.UnixNano() / width
+	at := w.index(now, span)
 	n := 0
 	for _, s := range w.slot {
 		if s.at > at-int64(len(w.slot)) && s.at <= at {

@@ -247,18 +247,20 @@ func (c *CodeDeployDriver) prepare(ctx context.Context, req deploy.Request) (*de
 	return p, nil
 }
 
-// liveStatuses are the CodeDeploy statuses of a deployment that has not
-// ended.
-func liveStatuses() []cdtypes.DeploymentStatus {
-	return []cdtypes.DeploymentStatus{cdtypes.DeploymentStatusCreated, cdtypes.DeploymentStatusQueued,
-		cdtypes.DeploymentStatusInProgress, cdtypes.DeploymentStatusBaking, cdtypes.DeploymentStatusReady}
-}
-
 // Start publishes the version if needed and creates the CodeDeploy
 // deployment. It returns once CodeDeploy has accepted it, StatusCreated at
 // 0 percent. A deployment group that already runs a deployment is refused
 // with an error wrapping deploy.ErrLocked before anything is published
 // (CodeDeploy's DeploymentLimitExceededException says the same, later).
+//
+// CreateDeployment takes no idempotency token. When it fails, Start looks
+// for the deployment it may have created all the same (its answer was lost
+// or unreadable, or the SDK sent it again and CodeDeploy refused or
+// throttled the second attempt after the first had created it;
+// platform.CodeDeploy.CreatedAnyway): a live deployment of the plan's
+// AppSpec, which the group did not have just before, is returned as this
+// one, so it is followed to its end rather than left running unseen
+// behind an error.
 func (c *CodeDeployDriver) Start(ctx context.Context, p *deploy.Plan) (*deploy.Deployment, error) {
 	if p == nil {
 		return nil, wrap("start", deploy.Target{}, "", deploy.Invalid("plan", "", "required"))
@@ -275,7 +277,7 @@ func (c *CodeDeployDriver) Start(ctx context.Context, p *deploy.Plan) (*deploy.D
 	if t.Platform == "" {
 		t.Platform = Platform
 	}
-	if err := c.checkLock(ctx, t, cp); err != nil {
+	if err := c.checkLock(ctx, cp); err != nil {
 		return nil, wrap("start", t, "", err)
 	}
 	to, published, err := startCommon(ctx, c.lambda, c.opts.Options, p, det)
@@ -299,7 +301,10 @@ func (c *CodeDeployDriver) Start(ctx context.Context, p *deploy.Plan) (*deploy.D
 	}
 	id, err := c.tracker.Create(ctx, in)
 	if err != nil {
-		return nil, wrap("start", t, "", err)
+		if id, err = c.tracker.CreatedAnyway(ctx, in, err); err != nil {
+			return nil, wrap("start", t, "", err)
+		}
+		c.opts.Logger.DebugContext(ctx, "CreateDeployment failed but created the deployment", "id", id)
 	}
 	dd := &CodeDeployDetail{Detail: Detail{Function: det.function, Alias: det.alias, FromVersion: det.from, ToVersion: to.ID,
 		Published: published, CodeDeployID: id}, Application: cp.application, DeploymentGroup: cp.group, AppSpec: content}
@@ -311,16 +316,17 @@ func (c *CodeDeployDriver) Start(ctx context.Context, p *deploy.Plan) (*deploy.D
 		Status: deploy.StatusCreated, CreatedAt: now, UpdatedAt: now, RollbackOf: p.Request.RollbackOf, Detail: dd}, nil
 }
 
-// checkLock refuses a deployment while the group has a live one.
-func (c *CodeDeployDriver) checkLock(ctx context.Context, t deploy.Target, cp *codeDeployPlan) error {
-	out, err := c.cd.ListDeployments(ctx, &codedeploy.ListDeploymentsInput{ApplicationName: aws.String(cp.application),
-		DeploymentGroupName: aws.String(cp.group), IncludeOnlyStatuses: liveStatuses()})
+// checkLock refuses a deployment while the group has a live one. Start
+// calls it before any change, and CreatedAnyway relies on it: a live
+// deployment found after a failed CreateDeployment is then the call's.
+func (c *CodeDeployDriver) checkLock(ctx context.Context, cp *codeDeployPlan) error {
+	live, err := c.tracker.Live(ctx, cp.application, cp.group)
 	if err != nil {
-		return platform.Wrap(Platform, "ListDeployments", t.String(), err)
+		return err
 	}
-	if len(out.Deployments) > 0 {
+	if len(live) > 0 {
 		return fmt.Errorf("%w: CodeDeploy deployment %s is still running on %s/%s; stop it or wait for it to end",
-			deploy.ErrLocked, out.Deployments[0], cp.application, cp.group)
+			deploy.ErrLocked, live[0], cp.application, cp.group)
 	}
 	return nil
 }

@@ -194,11 +194,42 @@ func (d *Driver) startCodeDeploy(ctx context.Context, p *deploy.Plan, pl *plan) 
 		RollbackOf: p.Request.RollbackOf, Detail: det}, nil
 }
 
+// codeDeployStatus reads one CodeDeploy deployment of a CODE_DEPLOY
+// service (GetDeployment and its targets), as Start reports the in-flight
+// deployment a rollback stopped.
 func (d *Driver) codeDeployStatus(ctx context.Context, dep *deploy.Deployment, det *deployment) (*deploy.Deployment, error) {
 	st, err := d.tracker().Status(ctx, det.codeDeployID)
 	if err != nil {
 		return nil, err
 	}
+	return codeDeployReport(dep, st), nil
+}
+
+// codeDeployStatusMany reads the CodeDeploy deployments of CODE_DEPLOY
+// services with platform.CodeDeploy.StatusMany: their records
+// platform.MaxBatchGetDeployments (25) to a BatchGetDeployments request,
+// each one's targets (the task sets and their traffic weights) on its own.
+// dets[i] is the detail of deps[i]. It returns one report and one error
+// per deployment, in order, the report nil exactly where the error is not.
+func (d *Driver) codeDeployStatusMany(ctx context.Context, deps []*deploy.Deployment, dets []*deployment) ([]*deploy.Deployment, []error) {
+	qs := make([]platform.StatusQuery, len(deps))
+	for i, dep := range deps {
+		qs[i] = platform.StatusQuery{ID: dets[i].codeDeployID, Last: dep}
+	}
+	states, errs := d.tracker().StatusMany(ctx, qs)
+	out := make([]*deploy.Deployment, len(deps))
+	for i, dep := range deps {
+		if errs[i] == nil {
+			out[i] = codeDeployReport(dep, states[i])
+		}
+	}
+	return out, errs
+}
+
+// codeDeployReport is dep updated with what CodeDeploy says of it (st),
+// dep's revisions kept: the one conversion of a CODE_DEPLOY service's
+// deployment, whether read alone or in a batch.
+func codeDeployReport(dep *deploy.Deployment, st *platform.DeploymentState) *deploy.Deployment {
 	out := st.Apply(dep)
 	if dep.To.ID != "" {
 		out.To = dep.To
@@ -207,7 +238,7 @@ func (d *Driver) codeDeployStatus(ctx context.Context, dep *deploy.Deployment, d
 		f := *dep.From
 		out.From = &f
 	}
-	return out, nil
+	return out
 }
 
 func (d *Driver) stopCodeDeploy(ctx context.Context, dep *deploy.Deployment, det *deployment, o deploy.StopOptions) (deploy.StopOutcome, error) {

@@ -137,6 +137,20 @@ func appSpec(svc *types.Service, taskDef string) (string, error) {
 	return string(b), err
 }
 
+// startCodeDeploy starts a deployment of a CODE_DEPLOY-controller service:
+// it stops the in-flight deployment a rollback replaces (with
+// auto-rollback), or it checks that the deployment group has no live
+// deployment, registers the task definition, applies the desired count and
+// auto-scaling settings, and creates the CodeDeploy deployment.
+//
+// CreateDeployment takes no idempotency token. When it fails, the
+// deployment it may have created all the same (its answer was lost or
+// unreadable, or the SDK sent it again and CodeDeploy refused or throttled
+// the second attempt after the first had created it) is looked for
+// (platform.CodeDeploy.CreatedAnyway): a live deployment of the AppSpec
+// sent, which the group did not have just before, is returned as this
+// one, so it is followed to its end rather than left running unseen
+// behind an error.
 func (d *Driver) startCodeDeploy(ctx context.Context, p *deploy.Plan, pl *plan) (*deploy.Deployment, error) {
 	cp := pl.codeDeploy
 	tr := d.tracker()
@@ -149,6 +163,16 @@ func (d *Driver) startCodeDeploy(ctx context.Context, p *deploy.Plan, pl *plan) 
 		dep := &deploy.Deployment{ID: cp.stop, Target: p.Request.Target, From: p.From, To: p.To, Strategy: p.Request.Strategy,
 			Status: deploy.StatusInProgress, CreatedAt: d.clock.Now(), Detail: det}
 		return d.codeDeployStatus(ctx, dep, det)
+	}
+	// Prepare checked too, but another deployer may have started one
+	// since; and CreatedAnyway counts on the group being idle now.
+	live, err := tr.Live(ctx, cp.application, cp.group)
+	if err != nil {
+		return nil, err
+	}
+	if len(live) > 0 {
+		return nil, fmt.Errorf("%w: CodeDeploy deployment %s of service %s is in progress on %s/%s; wait for it to end or stop it",
+			deploy.ErrLocked, live[0], pl.service, cp.application, cp.group)
 	}
 	taskDef, err := d.registerIfNeeded(ctx, pl)
 	if err != nil {
@@ -184,7 +208,10 @@ func (d *Driver) startCodeDeploy(ctx context.Context, p *deploy.Plan, pl *plan) 
 	}
 	id, err := tr.Create(ctx, in)
 	if err != nil {
-		return nil, err
+		if id, err = tr.CreatedAnyway(ctx, in, err); err != nil {
+			return nil, err
+		}
+		d.log.DebugContext(ctx, "CreateDeployment failed but created the deployment", "id", id)
 	}
 	det.codeDeployID = id
 	now := d.clock.Now()

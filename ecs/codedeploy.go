@@ -208,10 +208,11 @@ func (d *Driver) startCodeDeploy(ctx context.Context, p *deploy.Plan, pl *plan) 
 	}
 	id, err := tr.Create(ctx, in)
 	if err != nil {
-		if id, err = tr.CreatedAnyway(ctx, in, err); err != nil {
+		cause := err
+		if id, err = tr.CreatedAnyway(ctx, in, cause); err != nil {
 			return nil, err
 		}
-		d.log.DebugContext(ctx, "CreateDeployment failed but created the deployment", "id", id)
+		d.log.DebugContext(ctx, "CreateDeployment failed but created the deployment", "id", id, "error", cause)
 	}
 	det.codeDeployID = id
 	now := d.clock.Now()

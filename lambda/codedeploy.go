@@ -301,10 +301,11 @@ func (c *CodeDeployDriver) Start(ctx context.Context, p *deploy.Plan) (*deploy.D
 	}
 	id, err := c.tracker.Create(ctx, in)
 	if err != nil {
-		if id, err = c.tracker.CreatedAnyway(ctx, in, err); err != nil {
+		cause := err
+		if id, err = c.tracker.CreatedAnyway(ctx, in, cause); err != nil {
 			return nil, wrap("start", t, "", err)
 		}
-		c.opts.Logger.DebugContext(ctx, "CreateDeployment failed but created the deployment", "id", id)
+		c.opts.Logger.DebugContext(ctx, "CreateDeployment failed but created the deployment", "id", id, "error", cause)
 	}
 	dd := &CodeDeployDetail{Detail: Detail{Function: det.function, Alias: det.alias, FromVersion: det.from, ToVersion: to.ID,
 		Published: published, CodeDeployID: id}, Application: cp.application, DeploymentGroup: cp.group, AppSpec: content}

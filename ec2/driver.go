@@ -702,27 +702,20 @@ func (d *Driver) Start(ctx context.Context, p *deploy.Plan) (*deploy.Deployment,
 // createdAnyway looks for the deployment a CreateDeployment call that
 // failed with err may have created all the same: its answer was lost or
 // unreadable, or the SDK sent it again and CodeDeploy refused the second
-// attempt because the first had created the deployment
-// (platform.CodeDeploy.Created). Start saw no live deployment on the group
-// just before the call, so a live one of the plan's revision is this
-// call's: it returns its ID, and the deployment is followed rather than
-// left running unseen behind an error. Otherwise it returns err, joined
-// with the lookup's own failure when the lookup failed. Refusals that
-// cannot follow a deployment's creation (bad input, a missing group) are
-// returned without a lookup.
+// attempt because the first had created the deployment. The rule is
+// platform.CodeDeploy.CreatedAnyway's, shared with the Lambda and ECS
+// drivers: Start saw no live deployment on the group just before the call,
+// so a live one of the plan's revision is this call's, and its ID is
+// returned so the deployment is followed rather than left running unseen
+// behind an error. Otherwise it returns err (saying the outcome was unknown
+// and what the read showed when err was uncertain), joined with the
+// lookup's own failure when the lookup failed.
 func (d *Driver) createdAnyway(ctx context.Context, in *codedeploy.CreateDeploymentInput, err error) (string, error) {
-	if errors.Is(err, deploy.ErrInvalidRequest) || errors.Is(err, deploy.ErrNotFound) {
-		return "", err
-	}
-	id, ferr := d.tracker.Created(ctx, in)
-	switch {
-	case ferr != nil:
-		return "", errors.Join(err, fmt.Errorf("CodeDeploy may have created the deployment all the same: looking for it failed: %w", ferr))
-	case id == "":
-		return "", err
+	id, ferr := d.tracker.CreatedAnyway(ctx, in, err)
+	if ferr != nil {
+		return "", ferr
 	}
 	d.opts.Logger.DebugContext(ctx, "CreateDeployment failed but created the deployment", "id", id, "error", err)
-	deploy.NotifierFrom(ctx)(deploy.EventNote, fmt.Sprintf("CreateDeployment failed (%v), but CodeDeploy created deployment %s: following it", err, id))
 	return id, nil
 }
 

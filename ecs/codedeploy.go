@@ -137,6 +137,20 @@ func appSpec(svc *types.Service, taskDef string) (string, error) {
 	return string(b), err
 }
 
+// startCodeDeploy starts a deployment of a CODE_DEPLOY-controller service:
+// it stops the in-flight deployment a rollback replaces (with
+// auto-rollback), or it checks that the deployment group has no live
+// deployment, registers the task definition, applies the desired count and
+// auto-scaling settings, and creates the CodeDeploy deployment.
+//
+// CreateDeployment takes no idempotency token. When it fails, the
+// deployment it may have created all the same (its answer was lost or
+// unreadable, or the SDK sent it again and CodeDeploy refused or throttled
+// the second attempt after the first had created it) is looked for
+// (platform.CodeDeploy.CreatedAnyway): a live deployment of the AppSpec
+// sent, which the group did not have just before, is returned as this
+// one, so it is followed to its end rather than left running unseen
+// behind an error.
 func (d *Driver) startCodeDeploy(ctx context.Context, p *deploy.Plan, pl *plan) (*deploy.Deployment, error) {
 	cp := pl.codeDeploy
 	tr := d.tracker()
@@ -149,6 +163,16 @@ func (d *Driver) startCodeDeploy(ctx context.Context, p *deploy.Plan, pl *plan) 
 		dep := &deploy.Deployment{ID: cp.stop, Target: p.Request.Target, From: p.From, To: p.To, Strategy: p.Request.Strategy,
 			Status: deploy.StatusInProgress, CreatedAt: d.clock.Now(), Detail: det}
 		return d.codeDeployStatus(ctx, dep, det)
+	}
+	// Prepare checked too, but another deployer may have started one
+	// since; and CreatedAnyway counts on the group being idle now.
+	live, err := tr.Live(ctx, cp.application, cp.group)
+	if err != nil {
+		return nil, err
+	}
+	if len(live) > 0 {
+		return nil, fmt.Errorf("%w: CodeDeploy deployment %s of service %s is in progress on %s/%s; wait for it to end or stop it",
+			deploy.ErrLocked, live[0], pl.service, cp.application, cp.group)
 	}
 	taskDef, err := d.registerIfNeeded(ctx, pl)
 	if err != nil {
@@ -184,7 +208,11 @@ func (d *Driver) startCodeDeploy(ctx context.Context, p *deploy.Plan, pl *plan) 
 	}
 	id, err := tr.Create(ctx, in)
 	if err != nil {
-		return nil, err
+		cause := err
+		if id, err = tr.CreatedAnyway(ctx, in, cause); err != nil {
+			return nil, err
+		}
+		d.log.DebugContext(ctx, "CreateDeployment failed but created the deployment", "id", id, "error", cause)
 	}
 	det.codeDeployID = id
 	now := d.clock.Now()
@@ -194,11 +222,42 @@ func (d *Driver) startCodeDeploy(ctx context.Context, p *deploy.Plan, pl *plan) 
 		RollbackOf: p.Request.RollbackOf, Detail: det}, nil
 }
 
+// codeDeployStatus reads one CodeDeploy deployment of a CODE_DEPLOY
+// service (GetDeployment and its targets), as Start reports the in-flight
+// deployment a rollback stopped.
 func (d *Driver) codeDeployStatus(ctx context.Context, dep *deploy.Deployment, det *deployment) (*deploy.Deployment, error) {
 	st, err := d.tracker().Status(ctx, det.codeDeployID)
 	if err != nil {
 		return nil, err
 	}
+	return codeDeployReport(dep, st), nil
+}
+
+// codeDeployStatusMany reads the CodeDeploy deployments of CODE_DEPLOY
+// services with platform.CodeDeploy.StatusMany: their records
+// platform.MaxBatchGetDeployments (25) to a BatchGetDeployments request,
+// each one's targets (the task sets and their traffic weights) on its own.
+// dets[i] is the detail of deps[i]. It returns one report and one error
+// per deployment, in order, the report nil exactly where the error is not.
+func (d *Driver) codeDeployStatusMany(ctx context.Context, deps []*deploy.Deployment, dets []*deployment) ([]*deploy.Deployment, []error) {
+	qs := make([]platform.StatusQuery, len(deps))
+	for i, dep := range deps {
+		qs[i] = platform.StatusQuery{ID: dets[i].codeDeployID, Last: dep}
+	}
+	states, errs := d.tracker().StatusMany(ctx, qs)
+	out := make([]*deploy.Deployment, len(deps))
+	for i, dep := range deps {
+		if errs[i] == nil {
+			out[i] = codeDeployReport(dep, states[i])
+		}
+	}
+	return out, errs
+}
+
+// codeDeployReport is dep updated with what CodeDeploy says of it (st),
+// dep's revisions kept: the one conversion of a CODE_DEPLOY service's
+// deployment, whether read alone or in a batch.
+func codeDeployReport(dep *deploy.Deployment, st *platform.DeploymentState) *deploy.Deployment {
 	out := st.Apply(dep)
 	if dep.To.ID != "" {
 		out.To = dep.To
@@ -207,7 +266,7 @@ func (d *Driver) codeDeployStatus(ctx context.Context, dep *deploy.Deployment, d
 		f := *dep.From
 		out.From = &f
 	}
-	return out, nil
+	return out
 }
 
 func (d *Driver) stopCodeDeploy(ctx context.Context, dep *deploy.Deployment, det *deployment, o deploy.StopOptions) (deploy.StopOutcome, error) {

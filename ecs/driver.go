@@ -54,7 +54,12 @@
 // CodeDeploy with an AppSpec built from the service. Prepare finds their
 // deployment group as ecspresso does, by the ECS services the groups list
 // (read-only calls), and its notes say what the group's own alarms and
-// automatic rollback will do.
+// automatic rollback will do. StatusMany reads their CodeDeploy
+// deployments 25 to a BatchGetDeployments request beside the rolling
+// services' DescribeServices. When CreateDeployment fails after CodeDeploy
+// created the deployment all the same (an unreadable answer, or an SDK
+// retry refused because the first attempt took effect), Start finds it and
+// the run follows it (platform.CodeDeploy.CreatedAnyway).
 package ecs
 
 import (

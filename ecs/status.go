@@ -42,7 +42,11 @@ func (d *Driver) Status(ctx context.Context, dep *deploy.Deployment) (*deploy.De
 
 // StatusMany reports the status of many deployments with few calls:
 // DescribeServices takes ten services of a cluster per call and
-// DescribeServiceDeployments twenty deployments per call. It changes
+// DescribeServiceDeployments twenty deployments per call; the CodeDeploy
+// deployments of CODE_DEPLOY services (blue/green through CodeDeploy) are
+// read through platform.CodeDeploy.StatusMany, their records 25 to a
+// BatchGetDeployments request and each one's targets on its own. Status is
+// StatusMany of one deployment, so the two always agree. It changes
 // nothing. The result has one entry per input, in the same order, nil
 // exactly where that deployment could not be reported; the error then
 // joins (errors.Join) one *deploy.Error per nil entry, whose DeploymentID
@@ -80,6 +84,10 @@ func (d *Driver) statusMany(ctx context.Context, deps []*deploy.Deployment) ([]*
 		det              *deployment
 	}
 	refs := make([]ref, 0, len(deps))
+	// CodeDeploy deployments (CODE_DEPLOY services), read in one batch.
+	var cdAt []int
+	var cdDeps []*deploy.Deployment
+	var cdDets []*deployment
 	for i, dep := range deps {
 		if dep == nil || dep.ID == "" {
 			errAt[i] = wrap("status", deploy.Target{}, "", deploy.Invalid("deployment", "", "required"))
@@ -92,15 +100,20 @@ func (d *Driver) statusMany(ctx context.Context, deps []*deploy.Deployment) ([]*
 		}
 		det, _ := dep.Detail.(*deployment)
 		if det != nil && det.codeDeployID != "" {
-			nd, err := d.codeDeployStatus(ctx, dep, det)
-			if err != nil {
-				errAt[i] = wrap("status", dep.Target, dep.ID, err)
-				continue
-			}
-			out[i] = nd
+			cdAt, cdDeps, cdDets = append(cdAt, i), append(cdDeps, dep), append(cdDets, det)
 			continue
 		}
 		refs = append(refs, ref{i, cluster, service, det})
+	}
+	if len(cdAt) > 0 {
+		nds, errs := d.codeDeployStatusMany(ctx, cdDeps, cdDets)
+		for j, i := range cdAt {
+			if errs[j] != nil {
+				errAt[i] = wrap("status", deps[i].Target, deps[i].ID, errs[j])
+				continue
+			}
+			out[i] = nds[j]
+		}
 	}
 	// DescribeServices, ten per call per cluster.
 	services := map[string]*types.Service{} // cluster + "/" + service

@@ -2,6 +2,7 @@ package lambda
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -39,9 +40,10 @@ type CodeDeployOptions struct {
 // deployment whose AppSpec names the function, alias, current and target
 // versions and the hook functions, with the deployment configuration the
 // strategy maps to and alarm and auto-rollback overrides. CodeDeploy shifts
-// the alias; Status, Stop (with auto-rollback) and History go through
-// platform.CodeDeploy. It implements deploy.Driver, deploy.Stopper and
-// deploy.Historian and is safe for concurrent use.
+// the alias; Status, StatusMany, Stop (with auto-rollback) and History go
+// through platform.CodeDeploy. It implements deploy.Driver,
+// deploy.Stopper, deploy.Historian, deploy.StatusBatcher and
+// deploy.BatchSizer and is safe for concurrent use.
 type CodeDeployDriver struct {
 	lambda  Client
 	cd      platform.CodeDeployAPI
@@ -57,9 +59,11 @@ type CodeDeployDriver struct {
 }
 
 var (
-	_ deploy.Driver    = (*CodeDeployDriver)(nil)
-	_ deploy.Stopper   = (*CodeDeployDriver)(nil)
-	_ deploy.Historian = (*CodeDeployDriver)(nil)
+	_ deploy.Driver        = (*CodeDeployDriver)(nil)
+	_ deploy.Stopper       = (*CodeDeployDriver)(nil)
+	_ deploy.Historian     = (*CodeDeployDriver)(nil)
+	_ deploy.StatusBatcher = (*CodeDeployDriver)(nil)
+	_ deploy.BatchSizer    = (*CodeDeployDriver)(nil)
 )
 
 // NewCodeDeploy returns a CodeDeploy-managed driver over a Lambda client
@@ -243,18 +247,20 @@ func (c *CodeDeployDriver) prepare(ctx context.Context, req deploy.Request) (*de
 	return p, nil
 }
 
-// liveStatuses are the CodeDeploy statuses of a deployment that has not
-// ended.
-func liveStatuses() []cdtypes.DeploymentStatus {
-	return []cdtypes.DeploymentStatus{cdtypes.DeploymentStatusCreated, cdtypes.DeploymentStatusQueued,
-		cdtypes.DeploymentStatusInProgress, cdtypes.DeploymentStatusBaking, cdtypes.DeploymentStatusReady}
-}
-
 // Start publishes the version if needed and creates the CodeDeploy
 // deployment. It returns once CodeDeploy has accepted it, StatusCreated at
 // 0 percent. A deployment group that already runs a deployment is refused
 // with an error wrapping deploy.ErrLocked before anything is published
 // (CodeDeploy's DeploymentLimitExceededException says the same, later).
+//
+// CreateDeployment takes no idempotency token. When it fails, Start looks
+// for the deployment it may have created all the same (its answer was lost
+// or unreadable, or the SDK sent it again and CodeDeploy refused or
+// throttled the second attempt after the first had created it;
+// platform.CodeDeploy.CreatedAnyway): a live deployment of the plan's
+// AppSpec, which the group did not have just before, is returned as this
+// one, so it is followed to its end rather than left running unseen
+// behind an error.
 func (c *CodeDeployDriver) Start(ctx context.Context, p *deploy.Plan) (*deploy.Deployment, error) {
 	if p == nil {
 		return nil, wrap("start", deploy.Target{}, "", deploy.Invalid("plan", "", "required"))
@@ -271,7 +277,7 @@ func (c *CodeDeployDriver) Start(ctx context.Context, p *deploy.Plan) (*deploy.D
 	if t.Platform == "" {
 		t.Platform = Platform
 	}
-	if err := c.checkLock(ctx, t, cp); err != nil {
+	if err := c.checkLock(ctx, cp); err != nil {
 		return nil, wrap("start", t, "", err)
 	}
 	to, published, err := startCommon(ctx, c.lambda, c.opts.Options, p, det)
@@ -295,7 +301,11 @@ func (c *CodeDeployDriver) Start(ctx context.Context, p *deploy.Plan) (*deploy.D
 	}
 	id, err := c.tracker.Create(ctx, in)
 	if err != nil {
-		return nil, wrap("start", t, "", err)
+		cause := err
+		if id, err = c.tracker.CreatedAnyway(ctx, in, cause); err != nil {
+			return nil, wrap("start", t, "", err)
+		}
+		c.opts.Logger.DebugContext(ctx, "CreateDeployment failed but created the deployment", "id", id, "error", cause)
 	}
 	dd := &CodeDeployDetail{Detail: Detail{Function: det.function, Alias: det.alias, FromVersion: det.from, ToVersion: to.ID,
 		Published: published, CodeDeployID: id}, Application: cp.application, DeploymentGroup: cp.group, AppSpec: content}
@@ -307,16 +317,17 @@ func (c *CodeDeployDriver) Start(ctx context.Context, p *deploy.Plan) (*deploy.D
 		Status: deploy.StatusCreated, CreatedAt: now, UpdatedAt: now, RollbackOf: p.Request.RollbackOf, Detail: dd}, nil
 }
 
-// checkLock refuses a deployment while the group has a live one.
-func (c *CodeDeployDriver) checkLock(ctx context.Context, t deploy.Target, cp *codeDeployPlan) error {
-	out, err := c.cd.ListDeployments(ctx, &codedeploy.ListDeploymentsInput{ApplicationName: aws.String(cp.application),
-		DeploymentGroupName: aws.String(cp.group), IncludeOnlyStatuses: liveStatuses()})
+// checkLock refuses a deployment while the group has a live one. Start
+// calls it before any change, and CreatedAnyway relies on it: a live
+// deployment found after a failed CreateDeployment is then the call's.
+func (c *CodeDeployDriver) checkLock(ctx context.Context, cp *codeDeployPlan) error {
+	live, err := c.tracker.Live(ctx, cp.application, cp.group)
 	if err != nil {
-		return platform.Wrap(Platform, "ListDeployments", t.String(), err)
+		return err
 	}
-	if len(out.Deployments) > 0 {
+	if len(live) > 0 {
 		return fmt.Errorf("%w: CodeDeploy deployment %s is still running on %s/%s; stop it or wait for it to end",
-			deploy.ErrLocked, out.Deployments[0], cp.application, cp.group)
+			deploy.ErrLocked, live[0], cp.application, cp.group)
 	}
 	return nil
 }
@@ -372,23 +383,84 @@ func createDeploymentInput(application, group, configName, appspec string, rollb
 // An unknown ID wraps deploy.ErrNotFound. It changes nothing and never
 // modifies d.
 func (c *CodeDeployDriver) Status(ctx context.Context, d *deploy.Deployment) (*deploy.Deployment, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, wrap("status", targetOf(d), idOf(d), err)
-	}
-	if d == nil || d.ID == "" {
-		return nil, wrap("status", targetOf(d), "", deploy.Invalid("deployment", "", "required"))
-	}
-	c.mu.Lock()
-	local := c.local[d.ID].Clone()
-	c.mu.Unlock()
-	if local != nil {
-		return local, nil
+	if out, known, err := c.known(ctx, d); known {
+		return out, err
 	}
 	s, err := c.tracker.Status(ctx, d.ID)
 	if err != nil {
 		return nil, wrap("status", d.Target, d.ID, err)
 	}
-	return s.Apply(d), nil
+	return reportCodeDeploy(d, s), nil
+}
+
+// StatusMany reports each of ds as Status would, with the deployment
+// records of up to platform.MaxBatchGetDeployments (25) deployments read
+// in one BatchGetDeployments request (platform.CodeDeploy.StatusMany); each
+// deployment's target (the alias and its weights) is still read on its own,
+// as CodeDeploy's API has it, unless CodeDeployOptions.NoTargets. It
+// changes nothing and never modifies an element of ds.
+//
+// The result has one entry per element of ds, in the same order; an entry
+// is nil exactly where that deployment could not be reported (an unknown
+// ID wraps deploy.ErrNotFound, a nil or ID-less one
+// deploy.ErrInvalidRequest), and the error then joins (errors.Join) one
+// *deploy.Error per nil entry, whose DeploymentID names it. A context that
+// is done gives its error for every entry, before any call.
+func (c *CodeDeployDriver) StatusMany(ctx context.Context, ds []*deploy.Deployment) ([]*deploy.Deployment, error) {
+	out := make([]*deploy.Deployment, len(ds))
+	errAt := make([]error, len(ds))
+	var qs []platform.StatusQuery
+	var at []int
+	for i, d := range ds {
+		if nd, known, err := c.known(ctx, d); known {
+			out[i], errAt[i] = nd, err
+			continue
+		}
+		qs = append(qs, platform.StatusQuery{ID: d.ID, Last: d})
+		at = append(at, i)
+	}
+	if len(qs) > 0 {
+		states, errs := c.tracker.StatusMany(ctx, qs)
+		for j, i := range at {
+			if errs[j] != nil {
+				errAt[i] = wrap("status", ds[i].Target, ds[i].ID, errs[j])
+				continue
+			}
+			out[i] = reportCodeDeploy(ds[i], states[j])
+		}
+	}
+	return out, errors.Join(errAt...)
+}
+
+// StatusBatchSize returns platform.MaxBatchGetDeployments (25), the
+// deployments one BatchGetDeployments request reads, so the engine sends
+// its gathered polls 25 at a time (deploy.BatchSizer).
+func (c *CodeDeployDriver) StatusBatchSize() int { return platform.MaxBatchGetDeployments }
+
+// known answers what Status and StatusMany report of d without asking
+// CodeDeploy: the error of a context that is done or of a deployment
+// without an ID, or the recorded end of a rollback done by resetting the
+// alias alone. known is false when CodeDeploy must be asked.
+func (c *CodeDeployDriver) known(ctx context.Context, d *deploy.Deployment) (out *deploy.Deployment, known bool, err error) {
+	if err := ctx.Err(); err != nil {
+		return nil, true, wrap("status", targetOf(d), idOf(d), err)
+	}
+	if d == nil || d.ID == "" {
+		return nil, true, wrap("status", targetOf(d), "", deploy.Invalid("deployment", "", "required"))
+	}
+	c.mu.Lock()
+	local := c.local[d.ID].Clone()
+	c.mu.Unlock()
+	if local != nil {
+		return local, true, nil
+	}
+	return nil, false, nil
+}
+
+// reportCodeDeploy is d updated with what CodeDeploy says of it (s): the one
+// conversion Status and StatusMany share.
+func reportCodeDeploy(d *deploy.Deployment, s *platform.DeploymentState) *deploy.Deployment {
+	return s.Apply(d)
 }
 
 // Stop stops a live CodeDeploy deployment, with auto-rollback when

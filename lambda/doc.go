@@ -14,7 +14,10 @@
 //     deployment on a Lambda deployment group, with an AppSpec (Name, Alias,
 //     CurrentVersion, TargetVersion, Hooks), a deployment configuration, and
 //     alarm and auto-rollback overrides, tracked to a terminal state by
-//     platform.CodeDeploy.
+//     platform.CodeDeploy. It is a deploy.StatusBatcher and
+//     deploy.BatchSizer: the engine polls a fleet's deployment records 25
+//     to a BatchGetDeployments request, each alias's weights still read on
+//     their own.
 //
 // # Stop and rollback
 //
@@ -85,7 +88,11 @@
 // PublishVersion is asked for the version: Lambda publishes no second
 // version of unchanged code, so it answers with the one the lost call
 // made. Otherwise the error says the outcome was unknown and what Lambda
-// showed. Both drivers are deploy.ServingReader: ReadServing reads the
+// showed. CreateDeployment takes no idempotency token: when it fails after
+// CodeDeploy created the deployment all the same (an unreadable answer, or
+// an SDK retry refused because the first attempt took effect), Start finds
+// the deployment and the run follows it (platform.CodeDeploy.CreatedAnyway).
+// Both drivers are deploy.ServingReader: ReadServing reads the
 // alias's version and weights, so the engine can say what a failed
 // cleanup left.
 package lambda

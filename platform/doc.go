@@ -10,7 +10,9 @@
 //   - [CodeDeploy] tracks CodeDeploy deployments (Lambda, EC2/on-premises and
 //     ECS blue/green) and reports them in the deploy package's terms, one at
 //     a time ([CodeDeploy.Status]) or a fleet at a time
-//     ([CodeDeploy.StatusMany], 25 deployments a BatchGetDeployments).
+//     ([CodeDeploy.StatusMany], 25 deployments a BatchGetDeployments), and
+//     finds the deployment a failed CreateDeployment made all the same
+//     ([CodeDeploy.CreatedAnyway]), so every driver follows it by one rule.
 //
 // Every type talks to AWS through a narrow interface that the real SDK
 // client satisfies, so tests substitute in-memory fakes (see the

@@ -3,6 +3,7 @@ package ecs
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -15,6 +16,7 @@ import (
 	"github.com/switchyard/switchyard/deploy"
 	"github.com/switchyard/switchyard/ecs/ecsfake"
 	"github.com/switchyard/switchyard/internal/simaws"
+	"github.com/switchyard/switchyard/platform"
 )
 
 // ecsFamilies are the throttling buckets of the simulated ECS API, per
@@ -63,84 +65,84 @@ type rateLimitedECS struct {
 }
 
 func (r *rateLimitedECS) DescribeServices(ctx context.Context, in *ecs.DescribeServicesInput, o ...func(*ecs.Options)) (*ecs.DescribeServicesOutput, error) {
-	if err := r.lim.Call("DescribeServices"); err != nil {
+	if err := r.lim.Call(ctx, "DescribeServices"); err != nil {
 		return nil, err
 	}
 	return r.Fake.DescribeServices(ctx, in, o...)
 }
 
 func (r *rateLimitedECS) CreateService(ctx context.Context, in *ecs.CreateServiceInput, o ...func(*ecs.Options)) (*ecs.CreateServiceOutput, error) {
-	if err := r.lim.Call("CreateService"); err != nil {
+	if err := r.lim.Call(ctx, "CreateService"); err != nil {
 		return nil, err
 	}
 	return r.Fake.CreateService(ctx, in, o...)
 }
 
 func (r *rateLimitedECS) UpdateService(ctx context.Context, in *ecs.UpdateServiceInput, o ...func(*ecs.Options)) (*ecs.UpdateServiceOutput, error) {
-	if err := r.lim.Call("UpdateService"); err != nil {
+	if err := r.lim.Call(ctx, "UpdateService"); err != nil {
 		return nil, err
 	}
 	return r.Fake.UpdateService(ctx, in, o...)
 }
 
 func (r *rateLimitedECS) DescribeTaskDefinition(ctx context.Context, in *ecs.DescribeTaskDefinitionInput, o ...func(*ecs.Options)) (*ecs.DescribeTaskDefinitionOutput, error) {
-	if err := r.lim.Call("DescribeTaskDefinition"); err != nil {
+	if err := r.lim.Call(ctx, "DescribeTaskDefinition"); err != nil {
 		return nil, err
 	}
 	return r.Fake.DescribeTaskDefinition(ctx, in, o...)
 }
 
 func (r *rateLimitedECS) RegisterTaskDefinition(ctx context.Context, in *ecs.RegisterTaskDefinitionInput, o ...func(*ecs.Options)) (*ecs.RegisterTaskDefinitionOutput, error) {
-	if err := r.lim.Call("RegisterTaskDefinition"); err != nil {
+	if err := r.lim.Call(ctx, "RegisterTaskDefinition"); err != nil {
 		return nil, err
 	}
 	return r.Fake.RegisterTaskDefinition(ctx, in, o...)
 }
 
 func (r *rateLimitedECS) DeregisterTaskDefinition(ctx context.Context, in *ecs.DeregisterTaskDefinitionInput, o ...func(*ecs.Options)) (*ecs.DeregisterTaskDefinitionOutput, error) {
-	if err := r.lim.Call("DeregisterTaskDefinition"); err != nil {
+	if err := r.lim.Call(ctx, "DeregisterTaskDefinition"); err != nil {
 		return nil, err
 	}
 	return r.Fake.DeregisterTaskDefinition(ctx, in, o...)
 }
 
 func (r *rateLimitedECS) ListTaskDefinitions(ctx context.Context, in *ecs.ListTaskDefinitionsInput, o ...func(*ecs.Options)) (*ecs.ListTaskDefinitionsOutput, error) {
-	if err := r.lim.Call("ListTaskDefinitions"); err != nil {
+	if err := r.lim.Call(ctx, "ListTaskDefinitions"); err != nil {
 		return nil, err
 	}
 	return r.Fake.ListTaskDefinitions(ctx, in, o...)
 }
 
 func (r *rateLimitedECS) ListServiceDeployments(ctx context.Context, in *ecs.ListServiceDeploymentsInput, o ...func(*ecs.Options)) (*ecs.ListServiceDeploymentsOutput, error) {
-	if err := r.lim.Call("ListServiceDeployments"); err != nil {
+	if err := r.lim.Call(ctx, "ListServiceDeployments"); err != nil {
 		return nil, err
 	}
 	return r.Fake.ListServiceDeployments(ctx, in, o...)
 }
 
 func (r *rateLimitedECS) DescribeServiceDeployments(ctx context.Context, in *ecs.DescribeServiceDeploymentsInput, o ...func(*ecs.Options)) (*ecs.DescribeServiceDeploymentsOutput, error) {
-	if err := r.lim.Call("DescribeServiceDeployments"); err != nil {
+	if err := r.lim.Call(ctx, "DescribeServiceDeployments"); err != nil {
 		return nil, err
 	}
 	return r.Fake.DescribeServiceDeployments(ctx, in, o...)
 }
 
 func (r *rateLimitedECS) DescribeServiceRevisions(ctx context.Context, in *ecs.DescribeServiceRevisionsInput, o ...func(*ecs.Options)) (*ecs.DescribeServiceRevisionsOutput, error) {
-	if err := r.lim.Call("DescribeServiceRevisions"); err != nil {
+	if err := r.lim.Call(ctx, "DescribeServiceRevisions"); err != nil {
 		return nil, err
 	}
 	return r.Fake.DescribeServiceRevisions(ctx, in, o...)
 }
 
 func (r *rateLimitedECS) StopServiceDeployment(ctx context.Context, in *ecs.StopServiceDeploymentInput, o ...func(*ecs.Options)) (*ecs.StopServiceDeploymentOutput, error) {
-	if err := r.lim.Call("StopServiceDeployment"); err != nil {
+	if err := r.lim.Call(ctx, "StopServiceDeployment"); err != nil {
 		return nil, err
 	}
 	return r.Fake.StopServiceDeployment(ctx, in, o...)
 }
 
 func (r *rateLimitedECS) ContinueServiceDeployment(ctx context.Context, in *ecs.ContinueServiceDeploymentInput, o ...func(*ecs.Options)) (*ecs.ContinueServiceDeploymentOutput, error) {
-	if err := r.lim.Call("ContinueServiceDeployment"); err != nil {
+	if err := r.lim.Call(ctx, "ContinueServiceDeployment"); err != nil {
 		return nil, err
 	}
 	return r.Fake.ContinueServiceDeployment(ctx, in, o...)
@@ -158,6 +160,13 @@ var _ ECSAPI = (*rateLimitedECS)(nil)
 // service a new task definition document (a RegisterTaskDefinition per
 // service, as ecspresso deploy does); "revision" deploys a revision
 // registered beforehand, so no RegisterTaskDefinition is made.
+// "sdkretry=off" hands every throttle to the driver at once, as a client
+// with RetryMaxAttempts 1 does; "sdkretry=on" first runs the AWS SDK's
+// retry loop with the retryer platform.LoadConfig sets by default
+// (standard mode, platform.DefaultMaxAttempts attempts, backoff up to
+// platform.DefaultMaxBackoff, and the SDK's retry quota), as deployctl's
+// clients have it: the engine then sees only the throttles the SDK gave up
+// on.
 //
 // Each fleet runs in virtual time: a testing/synctest bubble in a process
 // of its own (simaws.Run; TestFleetAtAWSRatesBubble is the fleet), where
@@ -184,14 +193,16 @@ var _ ECSAPI = (*rateLimitedECS)(nil)
 //	go test -run '^$' -bench FleetAtAWSRates -benchtime 1x ./ecs/
 func BenchmarkFleetAtAWSRates(b *testing.B) {
 	for _, mode := range []string{"register", "revision"} {
-		for _, n := range []int{10, 100, 1000} {
-			b.Run(fmt.Sprintf("%s/services=%d", mode, n), func(b *testing.B) {
-				var results []simaws.Result
-				for b.Loop() {
-					results = append(results, simaws.Run(b, "TestFleetAtAWSRatesBubble", fmt.Sprintf("%s/%d", mode, n)))
-				}
-				simaws.Report(b, results)
-			})
+		for _, sdk := range []string{"off", "on"} {
+			for _, n := range []int{10, 100, 1000} {
+				b.Run(fmt.Sprintf("%s/sdkretry=%s/services=%d", mode, sdk, n), func(b *testing.B) {
+					var results []simaws.Result
+					for b.Loop() {
+						results = append(results, simaws.Run(b, "TestFleetAtAWSRatesBubble", fmt.Sprintf("%s/%s/%d", mode, sdk, n)))
+					}
+					simaws.Report(b, results)
+				})
+			}
 		}
 	}
 }
@@ -200,14 +211,16 @@ func BenchmarkFleetAtAWSRates(b *testing.B) {
 // in a synctest bubble. It runs only when the benchmark starts it (through
 // simaws.Run), and is skipped otherwise.
 func TestFleetAtAWSRatesBubble(t *testing.T) {
-	spec := simaws.Spec(t)
-	var mode string
-	var n int
-	if _, err := fmt.Sscanf(strings.Replace(spec, "/", " ", 1), "%s %d", &mode, &n); err != nil {
-		t.Fatalf("spec %q: %v", spec, err)
+	spec := strings.Split(simaws.Spec(t), "/")
+	n := 0
+	if len(spec) == 3 {
+		n, _ = strconv.Atoi(spec[2])
+	}
+	if n <= 0 || (spec[0] != "register" && spec[0] != "revision") || (spec[1] != "off" && spec[1] != "on") {
+		t.Fatalf("spec %q: want register|revision/off|on/services", spec)
 	}
 	synctest.Test(t, func(t *testing.T) {
-		simaws.Write(t, fleetAtAWSRates(t, mode, n))
+		simaws.Write(t, fleetAtAWSRates(spec[0], spec[1] == "on", n))
 	})
 }
 
@@ -215,16 +228,18 @@ func TestFleetAtAWSRatesBubble(t *testing.T) {
 // when nothing waits for the rate), then n services together, through the
 // engine with its defaults, over the rate-limited fake, on the bubble's
 // clock.
-func fleetAtAWSRates(t *testing.T, mode string, n int) simaws.Result {
-	solo := deployAtAWSRates(t, mode, 1)
-	r := deployAtAWSRates(t, mode, n)
+func fleetAtAWSRates(mode string, sdk bool, n int) simaws.Result {
+	solo := deployAtAWSRates(mode, sdk, 1)
+	r := deployAtAWSRates(mode, sdk, n)
 	r.Solo = solo.Wall
 	return r
 }
 
 // deployAtAWSRates deploys n services of a fake of their own through an
-// engine of its own, and returns what the buckets saw.
-func deployAtAWSRates(t *testing.T, mode string, n int) simaws.Result {
+// engine of its own, and returns what the buckets saw. With sdk, every
+// call runs the SDK's retry loop with the retryer platform.LoadConfig
+// gives a client by default.
+func deployAtAWSRates(mode string, sdk bool, n int) simaws.Result {
 	f := ecsfake.New(ecsfake.Options{})
 	reqs := make([]deploy.Request, n)
 	for i := range n {
@@ -238,11 +253,13 @@ func deployAtAWSRates(t *testing.T, mode string, n int) simaws.Result {
 			reqs[i].Options = DeployOptions{TaskDefinition: taskDefJSON(family, "nginx:2")}
 		case "revision":
 			reqs[i].Revision = deploy.Revision{Label: labelOf(f.SeedTaskDefinition(taskDef(family, "nginx:2")))}
-		default:
-			t.Fatalf("mode %q", mode)
 		}
 	}
-	lim := simaws.New(ecsFamilies, ecsThrottled)
+	var retryer aws.Retryer
+	if sdk {
+		retryer = platform.NewRetryer(aws.RetryModeStandard, platform.DefaultMaxAttempts, platform.DefaultMaxBackoff)()
+	}
+	lim := simaws.New(ecsFamilies, ecsThrottled, retryer)
 	eng := deploy.New(New(&rateLimitedECS{Fake: f, lim: lim}, Options{}), deploy.Options{Concurrency: n, OnEvent: lim.OnEvent})
 	start := time.Now()
 	ds, err := eng.DeployAll(context.Background(), reqs, deploy.FleetOptions{})

@@ -17,6 +17,7 @@ import (
 	"github.com/switchyard/switchyard/internal/simaws"
 	"github.com/switchyard/switchyard/lambda"
 	"github.com/switchyard/switchyard/lambda/lambdafake"
+	"github.com/switchyard/switchyard/platform"
 )
 
 // lambdaFamilies is the simulated Lambda control plane's throttling, per
@@ -50,42 +51,42 @@ type rateLimitedLambda struct {
 }
 
 func (r *rateLimitedLambda) GetFunctionConfiguration(ctx context.Context, in *awslambda.GetFunctionConfigurationInput, o ...func(*awslambda.Options)) (*awslambda.GetFunctionConfigurationOutput, error) {
-	if err := r.lim.Call("GetFunctionConfiguration"); err != nil {
+	if err := r.lim.Call(ctx, "GetFunctionConfiguration"); err != nil {
 		return nil, err
 	}
 	return r.Client.GetFunctionConfiguration(ctx, in, o...)
 }
 
 func (r *rateLimitedLambda) GetAlias(ctx context.Context, in *awslambda.GetAliasInput, o ...func(*awslambda.Options)) (*awslambda.GetAliasOutput, error) {
-	if err := r.lim.Call("GetAlias"); err != nil {
+	if err := r.lim.Call(ctx, "GetAlias"); err != nil {
 		return nil, err
 	}
 	return r.Client.GetAlias(ctx, in, o...)
 }
 
 func (r *rateLimitedLambda) UpdateFunctionCode(ctx context.Context, in *awslambda.UpdateFunctionCodeInput, o ...func(*awslambda.Options)) (*awslambda.UpdateFunctionCodeOutput, error) {
-	if err := r.lim.Call("UpdateFunctionCode"); err != nil {
+	if err := r.lim.Call(ctx, "UpdateFunctionCode"); err != nil {
 		return nil, err
 	}
 	return r.Client.UpdateFunctionCode(ctx, in, o...)
 }
 
 func (r *rateLimitedLambda) UpdateFunctionConfiguration(ctx context.Context, in *awslambda.UpdateFunctionConfigurationInput, o ...func(*awslambda.Options)) (*awslambda.UpdateFunctionConfigurationOutput, error) {
-	if err := r.lim.Call("UpdateFunctionConfiguration"); err != nil {
+	if err := r.lim.Call(ctx, "UpdateFunctionConfiguration"); err != nil {
 		return nil, err
 	}
 	return r.Client.UpdateFunctionConfiguration(ctx, in, o...)
 }
 
 func (r *rateLimitedLambda) PublishVersion(ctx context.Context, in *awslambda.PublishVersionInput, o ...func(*awslambda.Options)) (*awslambda.PublishVersionOutput, error) {
-	if err := r.lim.Call("PublishVersion"); err != nil {
+	if err := r.lim.Call(ctx, "PublishVersion"); err != nil {
 		return nil, err
 	}
 	return r.Client.PublishVersion(ctx, in, o...)
 }
 
 func (r *rateLimitedLambda) UpdateAlias(ctx context.Context, in *awslambda.UpdateAliasInput, o ...func(*awslambda.Options)) (*awslambda.UpdateAliasOutput, error) {
-	if err := r.lim.Call("UpdateAlias"); err != nil {
+	if err := r.lim.Call(ctx, "UpdateAlias"); err != nil {
 		return nil, err
 	}
 	return r.Client.UpdateAlias(ctx, in, o...)
@@ -98,7 +99,10 @@ var _ lambda.Client = (*rateLimitedLambda)(nil)
 // with CodeDeployDefault.LambdaCanary10Percent5Minutes (10% of the
 // traffic, five minutes' bake, then all of it) and "allatonce" with
 // CodeDeployDefault.LambdaAllAtOnce, each alias moving to a version
-// published beforehand, through Engine.DeployAll against the simulated
+// published beforehand (sdkretry=off and on as in the ecs benchmark: every
+// throttle handed to the driver at once, or the AWS SDK's retry loop with
+// platform.LoadConfig's default retryer first), through Engine.DeployAll
+// against the simulated
 // Lambda control plane of lambdaFamilies (15 calls a second for the whole
 // account). The engine runs with every default but Concurrency (the
 // fleet's size, so the rate, not a slot, is what holds an alias back):
@@ -121,14 +125,16 @@ var _ lambda.Client = (*rateLimitedLambda)(nil)
 //	go test -run '^$' -bench FleetAtAWSRates -benchtime 1x ./lambda/
 func BenchmarkFleetAtAWSRates(b *testing.B) {
 	for _, strategy := range []string{"canary", "allatonce"} {
-		for _, n := range []int{10, 100, 1000} {
-			b.Run(fmt.Sprintf("%s/aliases=%d", strategy, n), func(b *testing.B) {
-				var results []simaws.Result
-				for b.Loop() {
-					results = append(results, simaws.Run(b, "TestFleetAtAWSRatesBubble", fmt.Sprintf("%s/%d", strategy, n)))
-				}
-				simaws.Report(b, results)
-			})
+		for _, sdk := range []string{"off", "on"} {
+			for _, n := range []int{10, 100, 1000} {
+				b.Run(fmt.Sprintf("%s/sdkretry=%s/aliases=%d", strategy, sdk, n), func(b *testing.B) {
+					var results []simaws.Result
+					for b.Loop() {
+						results = append(results, simaws.Run(b, "TestFleetAtAWSRatesBubble", fmt.Sprintf("%s/%s/%d", strategy, sdk, n)))
+					}
+					simaws.Report(b, results)
+				})
+			}
 		}
 	}
 }
@@ -143,19 +149,22 @@ var strategies = map[string]string{
 // in a synctest bubble. It runs only when the benchmark starts it (through
 // simaws.Run), and is skipped otherwise.
 func TestFleetAtAWSRatesBubble(t *testing.T) {
-	spec := simaws.Spec(t)
-	name, size, _ := strings.Cut(spec, "/")
-	n, err := strconv.Atoi(size)
-	if err != nil || strategies[name] == "" {
-		t.Fatalf("spec %q: want strategy/aliases", spec)
+	spec := strings.Split(simaws.Spec(t), "/")
+	n := 0
+	if len(spec) == 3 {
+		n, _ = strconv.Atoi(spec[2])
 	}
-	strategy, err := deploy.ParseStrategy(strategies[name])
+	if n <= 0 || strategies[spec[0]] == "" || (spec[1] != "off" && spec[1] != "on") {
+		t.Fatalf("spec %q: want canary|allatonce/off|on/aliases", spec)
+	}
+	strategy, err := deploy.ParseStrategy(strategies[spec[0]])
 	if err != nil {
 		t.Fatal(err)
 	}
+	sdk := spec[1] == "on"
 	synctest.Test(t, func(t *testing.T) {
-		solo := aliasesAtAWSRates(strategy, 1)
-		r := aliasesAtAWSRates(strategy, n)
+		solo := aliasesAtAWSRates(strategy, sdk, 1)
+		r := aliasesAtAWSRates(strategy, sdk, n)
 		r.Solo = solo.Wall
 		simaws.Write(t, r)
 	})
@@ -163,8 +172,9 @@ func TestFleetAtAWSRatesBubble(t *testing.T) {
 
 // aliasesAtAWSRates deploys n aliases of a fake of their own through an
 // engine of its own, with its defaults, on the bubble's clock, and returns
-// what the bucket saw.
-func aliasesAtAWSRates(strategy deploy.Strategy, n int) simaws.Result {
+// what the bucket saw. With sdk, every call runs the SDK's retry loop with
+// the retryer platform.LoadConfig gives a client by default.
+func aliasesAtAWSRates(strategy deploy.Strategy, sdk bool, n int) simaws.Result {
 	f := lambdafake.New()
 	reqs := make([]deploy.Request, n)
 	for i := range n {
@@ -173,7 +183,11 @@ func aliasesAtAWSRates(strategy deploy.Strategy, n int) simaws.Result {
 		f.AddAlias(fn, "live", "1", nil)
 		reqs[i] = deploy.Request{Target: lambda.Target(fn, "live"), Revision: deploy.Revision{ID: "2"}, Strategy: strategy}
 	}
-	lim := simaws.New(lambdaFamilies, lambdaThrottled)
+	var retryer aws.Retryer
+	if sdk {
+		retryer = platform.NewRetryer(aws.RetryModeStandard, platform.DefaultMaxAttempts, platform.DefaultMaxBackoff)()
+	}
+	lim := simaws.New(lambdaFamilies, lambdaThrottled, retryer)
 	eng := deploy.New(lambda.New(&rateLimitedLambda{Client: f, lim: lim}, lambda.Options{}), deploy.Options{Concurrency: n, OnEvent: lim.OnEvent})
 	start := time.Now()
 	ds, err := eng.DeployAll(context.Background(), reqs, deploy.FleetOptions{})

@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // The environment through which Run hands a spec to the test it starts,
@@ -14,6 +15,10 @@ const (
 	specEnv   = "SIMAWS_SPEC"
 	resultEnv = "SIMAWS_RESULT"
 )
+
+// childTimeout bounds, in real time, the test Run starts: a 1000-target
+// fleet takes seconds.
+const childTimeout = 5 * time.Minute
 
 // Run runs the test named test of the running test binary in a process of
 // its own, with spec in its environment, and returns the Result the test
@@ -28,7 +33,10 @@ const (
 func Run(b *testing.B, test, spec string) Result {
 	b.Helper()
 	out := filepath.Join(b.TempDir(), "result.json")
-	cmd := exec.Command(os.Args[0], "-test.run=^"+test+"$", "-test.count=1", "-test.v")
+	// The timeout makes a bubble that stalls (a goroutine blocked on a
+	// mutex held across a sleep stops its clock) fail with every
+	// goroutine's stack instead of hanging.
+	cmd := exec.Command(os.Args[0], "-test.run=^"+test+"$", "-test.count=1", "-test.v", "-test.timeout="+childTimeout.String())
 	cmd.Env = append(os.Environ(), specEnv+"="+spec, resultEnv+"="+out)
 	log, err := cmd.CombinedOutput()
 	if err != nil {

@@ -3,7 +3,9 @@
 // error the service sends (ThrottlingException, TooManyRequestsException),
 // and count every call, throttled ones included, family by family. A
 // driver's in-memory fake is wrapped in a type whose methods ask Limits
-// for leave before they reach the fake.
+// for leave before they reach the fake. Limits can also run the AWS SDK's
+// retry loop around that leave, with the SDK's own retryer, as a real
+// client does before an error reaches the driver.
 //
 // The buckets run on time.Now, so in a testing/synctest bubble they refill
 // on the bubble's fake clock, as the engine's polls and the fakes'
@@ -11,12 +13,16 @@
 package simaws
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"golang.org/x/time/rate"
 
 	"github.com/switchyard/switchyard/deploy"
@@ -40,11 +46,14 @@ type Family struct {
 // is safe for concurrent use.
 type Limits struct {
 	throttled func(op string) error
+	retryer   aws.Retryer
 	byOp      map[string]*family
 	families  []*family
 
-	mu      sync.Mutex
-	retries map[string]int
+	mu         sync.Mutex
+	retries    map[string]int
+	sdkRetries int // attempts the SDK's loop made after a first
+	sdkGaveUp  int // calls the SDK's loop returned failed after retrying
 }
 
 type family struct {
@@ -57,9 +66,13 @@ type family struct {
 
 // New returns limits for families, whose buckets start full. throttled
 // makes the error a call beyond its family's bucket gets (the service's
-// own throttling error). New panics if an operation is in two families.
-func New(families []Family, throttled func(op string) error) *Limits {
-	l := &Limits{throttled: throttled, byOp: map[string]*family{}, retries: map[string]int{}}
+// own throttling error). With a retryer (one per client, as the SDK makes
+// one per client: platform.NewRetryer gives the one platform.LoadConfig
+// sets), Call runs the SDK's retry loop with it; nil means every throttled
+// call fails at once, as with RetryMaxAttempts 1. New panics if an
+// operation is in two families.
+func New(families []Family, throttled func(op string) error, retryer aws.Retryer) *Limits {
+	l := &Limits{throttled: throttled, retryer: retryer, byOp: map[string]*family{}, retries: map[string]int{}}
 	for _, f := range families {
 		fam := &family{Family: f, ops: map[string]*OpStats{}}
 		if f.Rate > 0 {
@@ -77,10 +90,66 @@ func New(families []Family, throttled func(op string) error) *Limits {
 }
 
 // Call asks leave for one call of op: nil when the call may go on to the
-// fake, the family's throttling error when its bucket is empty. Either way
-// the call is counted. It panics for an operation in no family: every
-// call a wrapper passes on is in one, so none goes uncounted.
-func (l *Limits) Call(op string) error {
+// fake, the family's throttling error when its bucket is empty. Every
+// attempt is counted. With a retryer, a throttled attempt is tried again
+// as the SDK's retry middleware (aws/retry.Attempt) does: within the
+// retryer's MaxAttempts, while its retry quota lasts, after its backoff
+// (slept on the bubble's clock); the error after the last attempt is the
+// SDK's (*retry.MaxAttemptsError, or the quota's error joined to the
+// throttle). Call panics for an operation in no family: every call a
+// wrapper passes on is in one, so none goes uncounted.
+func (l *Limits) Call(ctx context.Context, op string) error {
+	if l.retryer == nil {
+		return l.attempt(op)
+	}
+	release := func(error) error { return nil }
+	for attempt := 1; ; attempt++ {
+		releaseAttempt := l.retryer.GetInitialToken()
+		if v2, ok := l.retryer.(aws.RetryerV2); ok {
+			var err error
+			if releaseAttempt, err = v2.GetAttemptToken(ctx); err != nil {
+				return err
+			}
+		}
+		err := l.attempt(op)
+		_ = release(err)
+		_ = releaseAttempt(err)
+		if err == nil || !l.retryer.IsErrorRetryable(err) {
+			return err
+		}
+		if attempt >= l.retryer.MaxAttempts() {
+			return l.gaveUp(&retry.MaxAttemptsError{Attempt: attempt, Err: err})
+		}
+		var quotaErr error
+		if release, quotaErr = l.retryer.GetRetryToken(ctx, err); quotaErr != nil {
+			return l.gaveUp(errors.Join(err, quotaErr))
+		}
+		delay, err := l.retryer.RetryDelay(attempt, err)
+		if err != nil {
+			return l.gaveUp(err)
+		}
+		select {
+		case <-ctx.Done():
+			return &aws.RequestCanceledError{Err: ctx.Err()}
+		case <-time.After(delay):
+		}
+		l.mu.Lock()
+		l.sdkRetries++
+		l.mu.Unlock()
+	}
+}
+
+// gaveUp counts a call the SDK's loop failed after throttles, and returns
+// its error.
+func (l *Limits) gaveUp(err error) error {
+	l.mu.Lock()
+	l.sdkGaveUp++
+	l.mu.Unlock()
+	return err
+}
+
+// attempt is one attempt of a call of op.
+func (l *Limits) attempt(op string) error {
 	f, ok := l.byOp[op]
 	if !ok {
 		panic("simaws: operation " + op + " is in no family")
@@ -192,6 +261,10 @@ type Result struct {
 	// Retries are the engine's retries of throttled calls, by kind of
 	// call (see Limits.OnEvent).
 	Retries map[string]int
+	// SDKRetries are the attempts the SDK's retry loop made after a
+	// first, SDKGaveUp the calls it failed after throttles (the throttles
+	// the driver, and so the engine, saw). Zero without a retryer.
+	SDKRetries, SDKGaveUp int
 	// Notes are lines for the benchmark's log (the reasons of failures).
 	Notes []string
 }
@@ -206,6 +279,7 @@ func (l *Limits) NewResult(ds []*deploy.Deployment, err error, wall time.Duratio
 	for k, v := range l.retries {
 		r.Retries[k] = v
 	}
+	r.SDKRetries, r.SDKGaveUp = l.sdkRetries, l.sdkGaveUp
 	l.mu.Unlock()
 	for i, d := range ds {
 		if d != nil && d.Status == deploy.StatusSucceeded {
@@ -268,6 +342,9 @@ func (r Result) String() string {
 				fmt.Fprintf(&b, "\n    %-26s          %7d calls  %6d throttled", o.Op, o.Calls, o.Throttled)
 			}
 		}
+	}
+	if r.SDKRetries > 0 || r.SDKGaveUp > 0 {
+		fmt.Fprintf(&b, "\n  SDK retries %d; calls the SDK failed after throttles %d", r.SDKRetries, r.SDKGaveUp)
 	}
 	if len(r.Retries) > 0 {
 		kinds := make([]string, 0, len(r.Retries))

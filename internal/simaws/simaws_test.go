@@ -6,6 +6,9 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/smithy-go"
+
 	"github.com/switchyard/switchyard/deploy"
 )
 
@@ -19,21 +22,21 @@ func TestLimitsBurstRefillAndCounts(t *testing.T) {
 		l := New([]Family{
 			{Name: "writes", Ops: []string{"Put", "Delete"}, Burst: 3, Rate: 1},
 			{Name: "reads", Ops: []string{"Get"}, Rate: 0},
-		}, func(string) error { return errThrottled })
+		}, func(string) error { return errThrottled }, nil)
 		for i := range 5 {
-			err := l.Call("Put")
+			err := l.Call(t.Context(), "Put")
 			if want := i >= 3; (err != nil) != want {
 				t.Fatalf("call %d: %v, want throttled %v", i, err, want)
 			}
 		}
 		time.Sleep(2 * time.Second) // two tokens back
 		for i := range 3 {
-			if err := l.Call("Delete"); (err != nil) != (i == 2) {
+			if err := l.Call(t.Context(), "Delete"); (err != nil) != (i == 2) {
 				t.Fatalf("delete %d after 2s: %v", i, err)
 			}
 		}
 		for range 100 {
-			if err := l.Call("Get"); err != nil {
+			if err := l.Call(t.Context(), "Get"); err != nil {
 				t.Fatalf("an unlimited family throttled: %v", err)
 			}
 		}
@@ -59,7 +62,7 @@ func TestLimitsBurstRefillAndCounts(t *testing.T) {
 
 // OnEvent counts the engine's notes of throttled calls by kind.
 func TestOnEventCountsRetries(t *testing.T) {
-	l := New(nil, nil)
+	l := New(nil, nil, nil)
 	for _, m := range []string{
 		"plan throttled, asking again: x", "start throttled, asking again: x", "start throttled, asking again: y",
 		"gate alarms throttled, checking again: x", "shift throttled, trying again: x", "status unknown, asking again: x",
@@ -77,4 +80,33 @@ func TestOnEventCountsRetries(t *testing.T) {
 			t.Fatalf("retries %v, want %v", r.Retries, want)
 		}
 	}
+}
+
+// With a retryer, a throttled call is attempted again as the SDK does, up
+// to its MaxAttempts, every attempt counted; the error after the last is
+// the SDK's MaxAttemptsError, still reaching the service's throttle.
+func TestLimitsRunTheSDKRetryLoop(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		throttle := &smithy.GenericAPIError{Code: "ThrottlingException", Message: "Rate exceeded"}
+		l := New([]Family{{Name: "writes", Ops: []string{"Put"}, Burst: 1, Rate: 1e-6}},
+			func(string) error { return throttle },
+			retry.NewStandard(func(o *retry.StandardOptions) { o.MaxAttempts = 3 }))
+		if err := l.Call(t.Context(), "Put"); err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		err := l.Call(t.Context(), "Put")
+		var maxErr *retry.MaxAttemptsError
+		var api smithy.APIError
+		if !errors.As(err, &maxErr) || maxErr.Attempt != 3 || !errors.As(err, &api) || api.ErrorCode() != "ThrottlingException" {
+			t.Fatalf("err = %v, want a MaxAttemptsError after 3 attempts wrapping the throttle", err)
+		}
+		if time.Since(start) == 0 {
+			t.Fatal("the retries did not back off")
+		}
+		r := l.NewResult(nil, nil, 0)
+		if calls, throttled, _ := r.Totals(); calls != 4 || throttled != 3 || r.SDKRetries != 2 || r.SDKGaveUp != 1 {
+			t.Fatalf("%d calls, %d throttled, %d SDK retries, %d given up; want 4, 3, 2, 1", calls, throttled, r.SDKRetries, r.SDKGaveUp)
+		}
+	})
 }

@@ -545,26 +545,47 @@ func (d *Driver) Start(ctx context.Context, p *deploy.Plan) (*deploy.Deployment,
 // another Start for the alias is under way, or when a deployment this
 // driver started to it is live and rollbackOf does not name it; it returns
 // the live deployment a rollback supersedes.
+//
+// The deployments of the alias are found under d.mu (their function and
+// alias never change), and their status is read after d.mu is released: a
+// deployment's own lock is held through its Shift's and Stop's AWS calls,
+// which take seconds when the SDK retries throttled ones, and d.mu held
+// while waiting for it would hold up every other alias's Start, Status,
+// Shift and Stop behind that one call.
 func (d *Driver) reserve(key, rollbackOf string) (*record, error) {
+	type candidate struct {
+		id  string
+		rec *record
+	}
 	d.mu.Lock()
-	defer d.mu.Unlock()
 	if d.starting[key] {
+		d.mu.Unlock()
 		return nil, fmt.Errorf("%w: another deployment to alias %s is starting", deploy.ErrLocked, key)
 	}
-	var superseded *record
+	var same []candidate
 	for id, rec := range d.deps {
-		rec.mu.Lock()
-		live := rec.det.Function+":"+rec.det.Alias == key && !rec.d.Status.Terminal()
-		rec.mu.Unlock()
+		if rec.det.Function+":"+rec.det.Alias == key {
+			same = append(same, candidate{id, rec})
+		}
+	}
+	d.starting[key] = true
+	d.mu.Unlock()
+	var superseded *record
+	for _, c := range same {
+		c.rec.mu.Lock()
+		live := !c.rec.d.Status.Terminal()
+		c.rec.mu.Unlock()
 		if !live {
 			continue
 		}
-		if id != rollbackOf {
-			return nil, fmt.Errorf("%w: deployment %s to alias %s is still running; stop it or wait for it to end", deploy.ErrLocked, id, key)
+		if c.id != rollbackOf {
+			d.mu.Lock()
+			delete(d.starting, key)
+			d.mu.Unlock()
+			return nil, fmt.Errorf("%w: deployment %s to alias %s is still running; stop it or wait for it to end", deploy.ErrLocked, c.id, key)
 		}
-		superseded = rec
+		superseded = c.rec
 	}
-	d.starting[key] = true
 	return superseded, nil
 }
 

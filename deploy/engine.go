@@ -240,7 +240,7 @@ func (e *Engine) wrap(op string, t Target, id string, err error) error {
 // target t, for driver calls made before a deployment exists (Prepare,
 // Start).
 func (e *Engine) targetCtx(ctx context.Context, t Target) context.Context {
-	return alsoNotify(ctx, func(kind EventKind, msg string) {
+	return alsoNotify(WithEngineRetries(ctx), func(kind EventKind, msg string) {
 		e.emit(Event{Kind: kind, Target: t.String(), Message: msg})
 	})
 }
@@ -301,6 +301,12 @@ func (r *run) emit(kind EventKind, msg string) { r.e.emit(r.event(kind, msg)) }
 // notifier returns ctx carrying a Notifier that reports through r.
 func (r *run) ctx(ctx context.Context) context.Context {
 	return alsoNotify(ctx, func(kind EventKind, msg string) { r.emit(kind, msg) })
+}
+
+// retryCtx is r.ctx for a call the engine asks again when it is throttled
+// (see EngineRetriesThrottles).
+func (r *run) retryCtx(ctx context.Context) context.Context {
+	return r.ctx(WithEngineRetries(ctx))
 }
 
 // setStatus changes the engine's view of the status and reports the change.
@@ -662,7 +668,7 @@ func (e *Engine) shift(ctx context.Context, r *run, s Shifter, percent float64) 
 	}
 	b := e.newBackoff()
 	for {
-		_, err := call(ctx, e.rates.mutation, func() (struct{}, error) { return struct{}{}, s.Shift(r.ctx(ctx), d, percent) })
+		_, err := call(ctx, e.rates.mutation, func() (struct{}, error) { return struct{}{}, s.Shift(r.retryCtx(ctx), d, percent) })
 		if err == nil {
 			break
 		}
@@ -839,7 +845,7 @@ func (e *Engine) start(ctx context.Context, p *Plan) (*Deployment, error) {
 func (e *Engine) checkGate(ctx context.Context, r *run, g Gate, c Check) error {
 	b := e.newBackoff()
 	for {
-		_, err := call(ctx, e.rates.gate, func() (struct{}, error) { return struct{}{}, g.Check(r.ctx(ctx), c) })
+		_, err := call(ctx, e.rates.gate, func() (struct{}, error) { return struct{}{}, g.Check(r.retryCtx(ctx), c) })
 		if !errors.Is(err, ErrThrottled) || ctx.Err() != nil {
 			return err
 		}

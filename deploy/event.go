@@ -181,3 +181,27 @@ func NotifierFrom(ctx context.Context) Notifier {
 func ChanObserver(ch chan<- Event) func(Event) {
 	return func(e Event) { ch <- e }
 }
+
+type throttleRetriesKey struct{}
+
+// WithEngineRetries returns ctx marked as that of a driver call the engine
+// asks again when the platform throttles it (see EngineRetriesThrottles).
+// The engine marks its calls with it; a test of a driver or of an AWS
+// client may use it to make the calls the engine makes.
+func WithEngineRetries(ctx context.Context) context.Context {
+	return context.WithValue(ctx, throttleRetriesKey{}, true)
+}
+
+// EngineRetriesThrottles reports whether ctx is that of a driver call the
+// engine asks again, after backing off under its shared rate control, when
+// the platform throttles it (an error wrapping ErrThrottled): a plan, a
+// start, a status poll, a shift, a stop or continue of a running
+// deployment, a gate check. An AWS client may then leave throttling errors
+// to the engine instead of retrying them itself, so that the engine's rate
+// control, which paces every deployment of a fleet, sees every throttle
+// (platform.LoadConfig's clients do). Calls made outside the engine, and
+// Engine.Status or Engine.Stop asked by a caller, are not marked.
+func EngineRetriesThrottles(ctx context.Context) bool {
+	v, _ := ctx.Value(throttleRetriesKey{}).(bool)
+	return v
+}

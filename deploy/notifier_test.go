@@ -89,3 +89,76 @@ func TestDriverNotesAlsoReachTheCallersNotifier(t *testing.T) {
 		}
 	}
 }
+
+// marking is the fake driver recording, per call, whether the engine says
+// it asks the call again when throttled.
+type marking struct {
+	*deploytest.Driver
+	mu     sync.Mutex
+	marked map[string][]bool
+}
+
+func (m *marking) note(op string, ctx context.Context) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.marked[op] = append(m.marked[op], deploy.EngineRetriesThrottles(ctx))
+}
+
+func (m *marking) Prepare(ctx context.Context, req deploy.Request) (*deploy.Plan, error) {
+	m.note("Prepare", ctx)
+	return m.Driver.Prepare(ctx, req)
+}
+
+func (m *marking) Start(ctx context.Context, p *deploy.Plan) (*deploy.Deployment, error) {
+	m.note("Start", ctx)
+	return m.Driver.Start(ctx, p)
+}
+
+func (m *marking) Status(ctx context.Context, d *deploy.Deployment) (*deploy.Deployment, error) {
+	m.note("Status", ctx)
+	return m.Driver.Status(ctx, d)
+}
+
+func (m *marking) Shift(ctx context.Context, d *deploy.Deployment, pct float64) error {
+	m.note("Shift", ctx)
+	return m.Driver.Shift(ctx, d, pct)
+}
+
+func (m *marking) StatusMany() {} // hide the fake's: polls go through Status
+
+// The calls the engine asks again when throttled carry the mark an AWS
+// client reads to leave throttles to the engine; a caller's own
+// Engine.Status does not.
+func TestEngineRetriesThrottlesMarksItsCalls(t *testing.T) {
+	clk := deploytest.NewAutoClock(time.Time{})
+	f := deploytest.NewDriver(deploytest.DriverOptions{Clock: clk})
+	target := f.AddTarget("fn", deploy.Revision{ID: "1"})
+	m := &marking{Driver: f, marked: map[string][]bool{}}
+	eng := deploy.New(m, deploy.Options{Clock: clk})
+	d, err := eng.Deploy(context.Background(), deploy.Request{Target: target, Revision: deploy.Revision{ID: "2"},
+		Strategy: deploy.Canary(10, 5*time.Minute)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.mu.Lock()
+	for _, op := range []string{"Prepare", "Start", "Status", "Shift"} {
+		if len(m.marked[op]) == 0 {
+			t.Errorf("the engine made no %s call", op)
+		}
+		for _, marked := range m.marked[op] {
+			if !marked {
+				t.Errorf("a %s call the engine retries is not marked", op)
+			}
+		}
+	}
+	m.marked = map[string][]bool{}
+	m.mu.Unlock()
+	if _, err := eng.Status(context.Background(), d); err != nil {
+		t.Fatal(err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if got := m.marked["Status"]; len(got) != 1 || got[0] {
+		t.Errorf("a caller's Engine.Status is marked as retried by the engine: %v", got)
+	}
+}

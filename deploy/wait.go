@@ -187,7 +187,7 @@ func (e *Engine) poller(r *run) *poller {
 func (p *poller) once(ctx context.Context) error {
 	_ = p.r.renewLease(ctx) // a lost lease ends the run's loops (interrupted), not its cleanup
 	d := p.r.snapshot()
-	nd, err := p.e.status(p.r.ctx(ctx), d)
+	nd, err := p.e.status(p.r.retryCtx(ctx), d)
 	switch {
 	case err != nil:
 	case nd == nil:
@@ -323,7 +323,7 @@ func (e *Engine) watch(ctx context.Context, r *run) error {
 				}
 				approved = true
 			}
-			_, err := call(ctx, e.rates.mutation, func() (struct{}, error) { return struct{}{}, c.Continue(r.ctx(ctx), r.snapshot()) })
+			_, err := call(ctx, e.rates.mutation, func() (struct{}, error) { return struct{}{}, c.Continue(r.retryCtx(ctx), r.snapshot()) })
 			switch {
 			case err == nil:
 				approvals--
@@ -512,7 +512,7 @@ func (e *Engine) stopLoop(ctx context.Context, r *run, s Stopper, o StopOptions)
 		_ = r.note(ctx, JournalStop, r.snapshot().Percent, o.Rollback)
 		r.op.Lock()
 		d := r.snapshot()
-		out, err := call(ctx, e.rates.mutation, func() (StopOutcome, error) { return s.Stop(r.ctx(ctx), d, o) })
+		out, err := call(ctx, e.rates.mutation, func() (StopOutcome, error) { return s.Stop(r.retryCtx(ctx), d, o) })
 		r.op.Unlock()
 		if errors.Is(err, ErrThrottled) && ctx.Err() == nil {
 			// Not an answer: ask again after backing off, within the budget.

@@ -70,7 +70,8 @@ type ConfigOptions struct {
 // opts: region, shared profile, endpoint override and a retryer built with
 // retry.NewStandard (or retry.NewAdaptiveMode) bounded by MaxAttempts and
 // MaxBackoff, retrying what the SDK deems retryable (throttling, 5xx,
-// connection errors).
+// connection errors), except the throttles of calls the deploy engine asks
+// again itself (LeaveThrottlesToEngine), which its rate control must see.
 //
 // Input is validated first: a malformed EndpointURL (or AWS_ENDPOINT_URL), a
 // negative MaxAttempts or MaxBackoff, an unknown RetryMode or a malformed
@@ -149,6 +150,7 @@ func LoadConfig(ctx context.Context, opts ConfigOptions) (aws.Config, error) {
 		mode = aws.RetryModeStandard
 	}
 	cfg.Retryer = NewRetryer(mode, maxAttempts, maxBackoff)
+	cfg.APIOptions = append(cfg.APIOptions, LeaveThrottlesToEngine)
 	cfg.RetryMaxAttempts = maxAttempts
 	cfg.RetryMode = mode
 	return cfg, nil

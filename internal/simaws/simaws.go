@@ -26,6 +26,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/switchyard/switchyard/deploy"
+	"github.com/switchyard/switchyard/platform"
 )
 
 // Family is one of AWS's throttling buckets: the operations that draw on
@@ -94,6 +95,8 @@ func New(families []Family, throttled func(op string) error, retryer aws.Retryer
 // attempt is counted. With a retryer, a throttled attempt is tried again
 // as the SDK's retry middleware (aws/retry.Attempt) does: within the
 // retryer's MaxAttempts, while its retry quota lasts, after its backoff
+// (but never a throttle of a call the engine asks again itself, as
+// platform.LoadConfig's clients leave those to the engine)
 // (slept on the bubble's clock); the error after the last attempt is the
 // SDK's (*retry.MaxAttemptsError, or the quota's error joined to the
 // throttle). Call panics for an operation in no family: every call a
@@ -111,7 +114,9 @@ func (l *Limits) Call(ctx context.Context, op string) error {
 				return err
 			}
 		}
-		err := l.attempt(op)
+		// As platform.LoadConfig's clients do (LeaveThrottlesToEngine), a
+		// throttle of a call the engine asks again is left to the engine.
+		err := platform.EngineThrottle(ctx, l.attempt(op))
 		_ = release(err)
 		_ = releaseAttempt(err)
 		if err == nil || !l.retryer.IsErrorRetryable(err) {

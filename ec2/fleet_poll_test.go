@@ -3,14 +3,11 @@ package ec2_test
 import (
 	"context"
 	"fmt"
-	"sort"
-	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
 	cdtypes "github.com/aws/aws-sdk-go-v2/service/codedeploy/types"
 
 	"github.com/switchyard/switchyard/deploy"
@@ -18,36 +15,6 @@ import (
 	"github.com/switchyard/switchyard/ec2/ec2fake"
 	"github.com/switchyard/switchyard/platform/codedeployfake"
 )
-
-// readLog is the CodeDeploy fake with every deployment read recorded: when
-// it was made, which operation, and how many deployments it asked for.
-type readLog struct {
-	*codedeployfake.Fake
-	mu    sync.Mutex
-	reads []read
-}
-
-type read struct {
-	at  time.Time
-	op  string
-	ids int
-}
-
-func (l *readLog) note(op string, ids int) {
-	l.mu.Lock()
-	l.reads = append(l.reads, read{time.Now(), op, ids})
-	l.mu.Unlock()
-}
-
-func (l *readLog) BatchGetDeployments(ctx context.Context, in *codedeploy.BatchGetDeploymentsInput, o ...func(*codedeploy.Options)) (*codedeploy.BatchGetDeploymentsOutput, error) {
-	l.note("BatchGetDeployments", len(in.DeploymentIds))
-	return l.Fake.BatchGetDeployments(ctx, in, o...)
-}
-
-func (l *readLog) GetDeployment(ctx context.Context, in *codedeploy.GetDeploymentInput, o ...func(*codedeploy.Options)) (*codedeploy.GetDeploymentOutput, error) {
-	l.note("GetDeployment", 1)
-	return l.Fake.GetDeployment(ctx, in, o...)
-}
 
 // statusOnly hides StatusMany, so the engine polls each deployment alone.
 type statusOnly struct{ deploy.Driver }
@@ -84,7 +51,7 @@ func TestFleetOf100PollsOneBatchGetDeploymentsPer25(t *testing.T) {
 		t.Run(map[bool]string{true: "StatusMany", false: "Status"}[batched], func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				const n = 100
-				log := &readLog{Fake: codedeployfake.New(codedeployfake.Options{})}
+				log := codedeployfake.NewReadLog(codedeployfake.New(codedeployfake.Options{}))
 				ef := ec2fake.New()
 				reqs := fleetGroups(log.Fake, ef, n)
 				var drv deploy.Driver = ec2.New(log, ec2.Options{EC2: ef})
@@ -103,48 +70,8 @@ func TestFleetOf100PollsOneBatchGetDeploymentsPer25(t *testing.T) {
 					}
 				}
 				// The polls: every deployment read after the plans and
-				// starts (all at the first instant), grouped by instant.
-				rounds := map[time.Time][]read{}
-				for _, r := range log.reads {
-					if !r.at.Equal(start) {
-						rounds[r.at] = append(rounds[r.at], r)
-					}
-				}
-				if len(rounds) == 0 {
-					t.Fatal("no poll was made")
-				}
-				var times []time.Time
-				for at := range rounds {
-					times = append(times, at)
-				}
-				sort.Slice(times, func(i, j int) bool { return times[i].Before(times[j]) })
-				calls, deploymentPolls := 0, 0
-				for _, at := range times {
-					polled, batches, gets := 0, 0, 0
-					for _, r := range rounds[at] {
-						polled += r.ids
-						switch r.op {
-						case "BatchGetDeployments":
-							batches++
-						case "GetDeployment":
-							gets++
-						}
-					}
-					calls += len(rounds[at])
-					if batched && (batches != (n+24)/25 || gets != 0 || polled != n) {
-						t.Errorf("poll at +%v: %d BatchGetDeployments and %d GetDeployment for %d deployments; want %d, 0 and all %d",
-							at.Sub(start), batches, gets, polled, (n+24)/25, n)
-					}
-					// One by one the polls are jittered: whatever falls on
-					// one instant costs a call per deployment.
-					if !batched && (gets != polled || batches != 0) {
-						t.Errorf("poll at +%v: %d GetDeployment and %d BatchGetDeployments for %d deployments, want %d and 0",
-							at.Sub(start), gets, batches, polled, polled)
-					}
-					deploymentPolls += polled
-				}
-				t.Logf("%d instants with polls, %d deployment polls, %d deployment reads: %.2f reads per deployment poll",
-					len(times), deploymentPolls, calls, float64(calls)/float64(deploymentPolls))
+				// starts (all at the first instant), by instant.
+				log.CheckPolls(t, start, n, batched)
 			})
 		})
 	}

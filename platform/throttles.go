@@ -18,11 +18,15 @@ import (
 // targets, against 1.02 to 1.06 when the engine sees them). Other errors,
 // and calls made outside the engine, are retried as the SDK's retryer says.
 func LeaveThrottlesToEngine(stack *middleware.Stack) error {
-	return stack.Finalize.Insert(middleware.FinalizeMiddlewareFunc("LeaveThrottlesToEngine",
+	mw := middleware.FinalizeMiddlewareFunc("LeaveThrottlesToEngine",
 		func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
 			out, md, err := next.HandleFinalize(ctx, in)
 			return out, md, EngineThrottle(ctx, err)
-		}), "Retry", middleware.After)
+		})
+	if _, ok := stack.Finalize.Get("Retry"); !ok {
+		return nil // no retry loop (a presigning client): nothing to keep from retrying
+	}
+	return stack.Finalize.Insert(mw, "Retry", middleware.After)
 }
 
 // EngineThrottle returns err as the SDK's retry loop must see it within

@@ -240,7 +240,7 @@ func (e *Engine) wrap(op string, t Target, id string, err error) error {
 // target t, for driver calls made before a deployment exists (Prepare,
 // Start).
 func (e *Engine) targetCtx(ctx context.Context, t Target) context.Context {
-	return alsoNotify(WithEngineRetries(ctx), func(kind EventKind, msg string) {
+	return alsoNotify(ctx, func(kind EventKind, msg string) {
 		e.emit(Event{Kind: kind, Target: t.String(), Message: msg})
 	})
 }
@@ -797,7 +797,7 @@ func (e *Engine) checkGates(ctx context.Context, r *run, phase Phase) error {
 func (e *Engine) prepare(ctx context.Context, req Request) (*Plan, error) {
 	b := e.newBackoff()
 	for {
-		p, err := call(ctx, e.rates.prepare, func() (*Plan, error) { return e.drv.Prepare(e.targetCtx(ctx, req.Target), req) })
+		p, err := call(ctx, e.rates.prepare, func() (*Plan, error) { return e.drv.Prepare(e.targetCtx(WithEngineRetries(ctx), req.Target), req) })
 		if !errors.Is(err, ErrThrottled) || ctx.Err() != nil {
 			return p, err
 		}
@@ -822,7 +822,7 @@ func (e *Engine) start(ctx context.Context, p *Plan) (*Deployment, error) {
 	b := e.newBackoff()
 	t := p.Request.Target
 	for {
-		d, err := call(ctx, e.rates.mutation, func() (*Deployment, error) { return e.drv.Start(e.targetCtx(ctx, t), p) })
+		d, err := call(ctx, e.rates.mutation, func() (*Deployment, error) { return e.drv.Start(context.WithValue(e.targetCtx(ctx, t), startRetriesKey{}, true), p) })
 		if !errors.Is(err, ErrThrottled) || ctx.Err() != nil {
 			return d, err
 		}

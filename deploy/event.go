@@ -194,14 +194,33 @@ func WithEngineRetries(ctx context.Context) context.Context {
 
 // EngineRetriesThrottles reports whether ctx is that of a driver call the
 // engine asks again, after backing off under its shared rate control, when
-// the platform throttles it (an error wrapping ErrThrottled): a plan, a
-// start, a status poll, a shift, a stop or continue of a running
-// deployment, a gate check. An AWS client may then leave throttling errors
-// to the engine instead of retrying them itself, so that the engine's rate
-// control, which paces every deployment of a fleet, sees every throttle
-// (platform.LoadConfig's clients do). Calls made outside the engine, and
-// Engine.Status or Engine.Stop asked by a caller, are not marked.
+// the platform throttles it (an error wrapping ErrThrottled), and whose
+// AWS calls may each be left to it: a plan, a status poll, a shift, a stop
+// or continue of a running deployment, a gate check. An AWS client may then
+// leave throttling errors to the engine instead of retrying them itself, so
+// that the engine's rate control, which paces every deployment of a fleet,
+// sees every throttle (platform.LoadConfig's clients do). Start is not
+// marked: a start makes calls after its mutation took effect, which asked
+// again would not find the platform as the first attempt did, so the
+// client keeps retrying their throttles unless the driver marks the calls
+// that are safe to leave (see EngineRetriesStart). Calls made outside the
+// engine, and Engine.Status or Engine.Stop asked by a caller, are not
+// marked.
 func EngineRetriesThrottles(ctx context.Context) bool {
 	v, _ := ctx.Value(throttleRetriesKey{}).(bool)
+	return v
+}
+
+type startRetriesKey struct{}
+
+// EngineRetriesStart reports whether ctx is that of a Start the engine asks
+// again when it fails with an error wrapping ErrThrottled. Such a Start may
+// mark its own calls with WithEngineRetries up to and including the first
+// mutation that takes effect (a throttled one left the platform as it was,
+// and the next Start reuses what the earlier ones did), so that their
+// throttles reach the engine's rate control; the calls after it must keep
+// the client's own retries.
+func EngineRetriesStart(ctx context.Context) bool {
+	v, _ := ctx.Value(startRetriesKey{}).(bool)
 	return v
 }

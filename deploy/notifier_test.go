@@ -126,9 +126,9 @@ func (m *marking) Shift(ctx context.Context, d *deploy.Deployment, pct float64) 
 
 func (m *marking) StatusMany() {} // hide the fake's: polls go through Status
 
-// The calls the engine asks again when throttled carry the mark an AWS
-// client reads to leave throttles to the engine; a caller's own
-// Engine.Status does not.
+// The calls the engine asks again when throttled, Start aside, carry the
+// mark an AWS client reads to leave throttles to the engine; a caller's
+// own Engine.Status does not.
 func TestEngineRetriesThrottlesMarksItsCalls(t *testing.T) {
 	clk := deploytest.NewAutoClock(time.Time{})
 	f := deploytest.NewDriver(deploytest.DriverOptions{Clock: clk})
@@ -146,8 +146,10 @@ func TestEngineRetriesThrottlesMarksItsCalls(t *testing.T) {
 			t.Errorf("the engine made no %s call", op)
 		}
 		for _, marked := range m.marked[op] {
-			if !marked {
-				t.Errorf("a %s call the engine retries is not marked", op)
+			// A start's calls after its mutation took effect must keep
+			// the client's own retries.
+			if want := op != "Start"; marked != want {
+				t.Errorf("a %s call is marked %v, want %v", op, marked, want)
 			}
 		}
 	}
@@ -160,5 +162,37 @@ func TestEngineRetriesThrottlesMarksItsCalls(t *testing.T) {
 	defer m.mu.Unlock()
 	if got := m.marked["Status"]; len(got) != 1 || got[0] {
 		t.Errorf("a caller's Engine.Status is marked as retried by the engine: %v", got)
+	}
+}
+
+// startMarks is the fake driver recording whether its Start hears that
+// the engine asks it again when throttled.
+type startMarks struct {
+	*deploytest.Driver
+	retried []bool
+}
+
+func (s *startMarks) Start(ctx context.Context, p *deploy.Plan) (*deploy.Deployment, error) {
+	s.retried = append(s.retried, deploy.EngineRetriesStart(ctx))
+	return s.Driver.Start(ctx, p)
+}
+
+// The engine's Start says it is asked again when throttled; a Start made
+// outside the engine does not.
+func TestEngineRetriesStartMarksTheEnginesStart(t *testing.T) {
+	clk := deploytest.NewAutoClock(time.Time{})
+	f := deploytest.NewDriver(deploytest.DriverOptions{Clock: clk})
+	target := f.AddTarget("fn", deploy.Revision{ID: "1"})
+	s := &startMarks{Driver: f}
+	eng := deploy.New(s, deploy.Options{Clock: clk})
+	p, err := eng.Plan(context.Background(), deploy.Request{Target: target, Revision: deploy.Revision{ID: "2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eng.Execute(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+	if deploy.EngineRetriesStart(context.Background()) || len(s.retried) != 1 || !s.retried[0] {
+		t.Fatalf("Start heard %v, want the engine's mark once", s.retried)
 	}
 }

@@ -88,14 +88,24 @@ func (d *Driver) Start(ctx context.Context, p *deploy.Plan) (*deploy.Deployment,
 }
 
 func (d *Driver) start(ctx context.Context, p *deploy.Plan, pl *plan) (*deploy.Deployment, error) {
+	// Up to and including the CreateService or UpdateService that starts
+	// the deployment, a throttled call leaves the platform as a second
+	// Start needs it (the lock still free, the task definition registered
+	// and reused): those throttles are left to the engine, whose rate
+	// control must see them (deploy.EngineRetriesThrottles). The calls after
+	// it keep the client's own retries.
+	pre := ctx
+	if deploy.EngineRetriesStart(ctx) {
+		pre = deploy.WithEngineRetries(ctx)
+	}
 	if pl.create == nil {
 		// Prepare checked too, but another deployer may have started
 		// one since.
-		if err := d.checkLock(ctx, pl.cluster, pl.service, nil, pl.rollbackOf); err != nil {
+		if err := d.checkLock(pre, pl.cluster, pl.service, nil, pl.rollbackOf); err != nil {
 			return nil, err
 		}
 	}
-	taskDef, err := d.registerIfNeeded(ctx, pl)
+	taskDef, err := d.registerIfNeeded(pre, pl)
 	if err != nil {
 		return nil, err
 	}
@@ -104,7 +114,7 @@ func (d *Driver) start(ctx context.Context, p *deploy.Plan, pl *plan) (*deploy.D
 		in := *pl.create
 		in.TaskDefinition = aws.String(taskDef)
 		d.log.DebugContext(ctx, "CreateService", "cluster", pl.cluster, "service", pl.service, "taskDefinition", taskDef)
-		out, err := d.ecs.CreateService(ctx, &in)
+		out, err := d.ecs.CreateService(pre, &in)
 		switch {
 		case err == nil:
 			svc = out.Service
@@ -117,7 +127,7 @@ func (d *Driver) start(ctx context.Context, p *deploy.Plan, pl *plan) (*deploy.D
 		}
 	} else {
 		if pl.suspend != nil {
-			if err := d.setSuspended(ctx, pl.cluster, pl.service, *pl.suspend); err != nil {
+			if err := d.setSuspended(pre, pl.cluster, pl.service, *pl.suspend); err != nil {
 				return nil, fmt.Errorf("RegisterScalableTarget: %w", err)
 			}
 		}
@@ -133,7 +143,7 @@ func (d *Driver) start(ctx context.Context, p *deploy.Plan, pl *plan) (*deploy.D
 		}
 		d.log.DebugContext(ctx, "UpdateService", "cluster", pl.cluster, "service", pl.service, "taskDefinition", taskDef,
 			"force", pl.opts.ForceNewDeployment)
-		out, err := d.ecs.UpdateService(ctx, in)
+		out, err := d.ecs.UpdateService(pre, in)
 		switch {
 		case err == nil:
 			svc = out.Service

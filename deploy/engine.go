@@ -822,7 +822,9 @@ func (e *Engine) start(ctx context.Context, p *Plan) (*Deployment, error) {
 	b := e.newBackoff()
 	t := p.Request.Target
 	for {
-		d, err := call(ctx, e.rates.mutation, func() (*Deployment, error) { return e.drv.Start(context.WithValue(e.targetCtx(ctx, t), startRetriesKey{}, true), p) })
+		d, err := call(ctx, e.rates.mutation, func() (*Deployment, error) {
+			return e.drv.Start(context.WithValue(e.targetCtx(ctx, t), startRetriesKey{}, true), p)
+		})
 		if !errors.Is(err, ErrThrottled) || ctx.Err() != nil {
 			return d, err
 		}

@@ -156,21 +156,31 @@ func runEC2(ctx context.Context, a *app, args []string) error {
 		})
 		return nil
 	default:
-		if f.deploymentID != "" {
-			d, err := drv.Status(ctx, &deploy.Deployment{ID: f.deploymentID, Target: target})
-			if err != nil {
-				return err
-			}
-			a.printEC2Deployment(d)
-			return nil
-		}
-		h, err := drv.History(ctx, target)
+		return a.statusOrHistory(ctx, drv, target, f.deploymentID, a.printEC2Deployment)
+	}
+}
+
+// statusOrHistory shows deployment id of target when id is set (with
+// show), and target's history otherwise: what the status subcommands of
+// the CodeDeploy and OpsWorks commands print.
+func (a *app) statusOrHistory(ctx context.Context, drv interface {
+	deploy.Driver
+	deploy.Historian
+}, target deploy.Target, id string, show func(*deploy.Deployment)) error {
+	if id != "" {
+		d, err := drv.Status(ctx, &deploy.Deployment{ID: id, Target: target})
 		if err != nil {
 			return err
 		}
-		a.printHistory(h)
+		show(d)
 		return nil
 	}
+	h, err := drv.History(ctx, target)
+	if err != nil {
+		return err
+	}
+	a.printHistory(h)
+	return nil
 }
 
 // options turns the deploy and rollback flags into driver options, a

@@ -178,21 +178,10 @@ func runOpsWorks(ctx context.Context, a *app, args []string) error {
 		a.printFailed(d)
 		return err
 	default:
-		if f.deploymentID != "" {
-			d, err := drv.Status(ctx, &deploy.Deployment{ID: f.deploymentID, Target: target})
-			if err != nil {
-				return err
-			}
+		return a.statusOrHistory(ctx, drv, target, f.deploymentID, func(d *deploy.Deployment) {
 			a.printDeployment(d)
 			a.printFailed(d)
-			return nil
-		}
-		h, err := drv.History(ctx, target)
-		if err != nil {
-			return err
-		}
-		a.printHistory(h)
-		return nil
+		})
 	}
 }
 

@@ -9,10 +9,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
 	cdtypes "github.com/aws/aws-sdk-go-v2/service/codedeploy/types"
 
@@ -35,17 +33,6 @@ var faultKinds = []faultinject.Kind{faultinject.Throttle, faultinject.ServerErro
 var liveStatuses = []cdtypes.DeploymentStatus{cdtypes.DeploymentStatusCreated, cdtypes.DeploymentStatusQueued,
 	cdtypes.DeploymentStatusInProgress, cdtypes.DeploymentStatusBaking, cdtypes.DeploymentStatusReady}
 
-// withSDKRetries gives cfg production's SDK retries (the standard
-// retryer's three attempts) without the backoff's wall-clock waits.
-func withSDKRetries(cfg *aws.Config) {
-	cfg.RetryMaxAttempts = 0
-	cfg.Retryer = func() aws.Retryer {
-		return retry.NewStandard(func(o *retry.StandardOptions) {
-			o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
-		})
-	}
-}
-
 // faultEnv is newEnv with the driver built by NewFromConfig over the real
 // CodeDeploy client, talking to the in-memory CodeDeploy through
 // codedeployserver, with every CodeDeploy call going through a fault
@@ -59,7 +46,7 @@ func faultEnv(t *testing.T, rule faultinject.Rule, sdkRetries bool) (*env, *faul
 	ft := faultinject.New(cfg.HTTPClient, rule)
 	cfg.HTTPClient = ft
 	if sdkRetries {
-		withSDKRetries(&cfg)
+		faultinject.SDKRetries(&cfg)
 	}
 	l := &logs{}
 	e.drv = ec2.NewFromConfig(cfg, ec2.Options{Clock: e.clock, EC2: e.ec2, AutoScaling: e.ec2,
@@ -319,7 +306,7 @@ func TestCreateDeploymentRefusedForAnotherDeployment(t *testing.T) {
 		}
 		return next.Do(r)
 	})
-	withSDKRetries(&cfg)
+	faultinject.SDKRetries(&cfg)
 	e.drv = ec2.NewFromConfig(cfg, ec2.Options{Clock: e.clock, EC2: e.ec2, AutoScaling: e.ec2})
 	e.eng = deploy.New(e.drv, deploy.Options{Clock: e.clock})
 	d, err := e.run(t, deploy.Request{Target: e.tgt, Options: e.nextS3()})

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
 	cdtypes "github.com/aws/aws-sdk-go-v2/service/codedeploy/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
@@ -25,17 +24,6 @@ import (
 	"github.com/switchyard/switchyard/platform/codedeployfake"
 	"github.com/switchyard/switchyard/platform/faultinject"
 )
-
-// withSDKRetries gives cfg production's SDK retries (the standard
-// retryer's three attempts) without the backoff's wall-clock waits.
-func withSDKRetries(cfg *aws.Config) {
-	cfg.RetryMaxAttempts = 0
-	cfg.Retryer = func() aws.Retryer {
-		return retry.NewStandard(func(o *retry.StandardOptions) {
-			o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
-		})
-	}
-}
 
 // syncBuffer keeps what a driver logs.
 type syncBuffer struct {
@@ -96,7 +84,7 @@ func newLostBGEnv(t *testing.T, rule faultinject.Rule, sdkRetries bool, wrap fun
 	ft := faultinject.New(cfg.HTTPClient, rule)
 	cfg.HTTPClient = ft
 	if sdkRetries {
-		withSDKRetries(&cfg)
+		faultinject.SDKRetries(&cfg)
 	}
 	logs := &syncBuffer{}
 	drv := New(ef, Options{AutoScaling: ef, CodeDeploy: codedeploy.NewFromConfig(cfg), Clock: clk,

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
 	astypes "github.com/aws/aws-sdk-go-v2/service/applicationautoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
@@ -48,14 +47,7 @@ func TestFaultMatrixAgainstMoto(t *testing.T) {
 					cfg := base.Copy()
 					cfg.HTTPClient = ft
 					if sdkRetries {
-						// Production's SDK retries (three attempts), without
-						// the backoff's wall-clock waits.
-						cfg.RetryMaxAttempts = 0
-						cfg.Retryer = func() aws.Retryer {
-							return retry.NewStandard(func(o *retry.StandardOptions) {
-								o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
-							})
-						}
+						faultinject.SDKRetries(&cfg)
 					}
 					drv := NewFromConfig(cfg, Options{})
 					ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)

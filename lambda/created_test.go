@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
 	cdtypes "github.com/aws/aws-sdk-go-v2/service/codedeploy/types"
 
@@ -26,17 +25,6 @@ import (
 	"github.com/switchyard/switchyard/platform/codedeployfake"
 	"github.com/switchyard/switchyard/platform/faultinject"
 )
-
-// withSDKRetries gives cfg production's SDK retries (the standard
-// retryer's three attempts) without the backoff's wall-clock waits.
-func withSDKRetries(cfg *aws.Config) {
-	cfg.RetryMaxAttempts = 0
-	cfg.Retryer = func() aws.Retryer {
-		return retry.NewStandard(func(o *retry.StandardOptions) {
-			o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
-		})
-	}
-}
 
 // syncBuffer keeps what a driver logs.
 type syncBuffer struct {
@@ -102,7 +90,7 @@ func newLostCDEnv(t *testing.T, rule faultinject.Rule, sdkRetries bool, wrap fun
 	ft := faultinject.New(cfg.HTTPClient, rule)
 	cfg.HTTPClient = ft
 	if sdkRetries {
-		withSDKRetries(&cfg)
+		faultinject.SDKRetries(&cfg)
 	}
 	logs := &syncBuffer{}
 	drv := lambda.NewCodeDeploy(lf, codedeploy.NewFromConfig(cfg), lambda.CodeDeployOptions{

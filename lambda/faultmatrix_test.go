@@ -6,9 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-
 	"github.com/switchyard/switchyard/deploy"
 	"github.com/switchyard/switchyard/deploy/deploytest"
 	"github.com/switchyard/switchyard/internal/motoserver"
@@ -52,12 +49,7 @@ func TestFaultMatrixAgainstMoto(t *testing.T) {
 					ft := faultinject.New(cfg.HTTPClient, rule)
 					cfg.HTTPClient = ft
 					if sdkRetries {
-						cfg.RetryMaxAttempts = 0
-						cfg.Retryer = func() aws.Retryer {
-							return retry.NewStandard(func(o *retry.StandardOptions) {
-								o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
-							})
-						}
+						faultinject.SDKRetries(&cfg)
 					}
 					clk := deploytest.NewAutoClock(time.Time{})
 					eng := deploy.New(lambda.NewFromConfig(cfg, lambda.Options{Clock: clk}), deploy.Options{Clock: clk})

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awsopsworks "github.com/aws/aws-sdk-go-v2/service/opsworks"
 	"github.com/aws/smithy-go"
 
@@ -30,17 +29,6 @@ import (
 var faultKinds = []faultinject.Kind{faultinject.Throttle, faultinject.ServerError, faultinject.Unavailable,
 	faultinject.Reset, faultinject.Timeout, faultinject.Malformed, faultinject.Lost}
 
-// withSDKRetries gives cfg production's SDK retries (the standard
-// retryer's three attempts) without the backoff's wall-clock waits.
-func withSDKRetries(cfg *aws.Config) {
-	cfg.RetryMaxAttempts = 0
-	cfg.Retryer = func() aws.Retryer {
-		return retry.NewStandard(func(o *retry.StandardOptions) {
-			o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
-		})
-	}
-}
-
 // faultEnv is newEnv with the driver built by NewFromConfig over the real
 // OpsWorks client, talking to the in-memory OpsWorks through
 // opsworksserver, with every OpsWorks call going through a fault injector
@@ -54,7 +42,7 @@ func faultEnv(t *testing.T, rule faultinject.Rule, sdkRetries bool) (*env, *faul
 	ft := faultinject.New(cfg.HTTPClient, rule)
 	cfg.HTTPClient = ft
 	if sdkRetries {
-		withSDKRetries(&cfg)
+		faultinject.SDKRetries(&cfg)
 	}
 	l := &logs{}
 	e.drv = opsworks.NewFromConfig(cfg, opsworks.Options{Clock: e.clock,

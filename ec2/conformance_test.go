@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/smithy-go"
 	"github.com/switchyard/switchyard/deploy"
 	"github.com/switchyard/switchyard/deploy/deploytest"
 	"github.com/switchyard/switchyard/ec2"
@@ -29,6 +30,9 @@ func harnessEnv(t *testing.T, s deploy.Strategy) (*deploytest.Harness, *env) {
 			return deploy.Request{Target: e.tgt, Options: e.nextS3()}
 		},
 		FailNext: func(t *testing.T) { e.cd.FailNext("Install", "") },
+		ThrottleStart: func(t *testing.T) {
+			e.cd.InjectError("CreateDeployment", &smithy.GenericAPIError{Code: "ThrottlingException", Message: "Rate exceeded"})
+		},
 		Waiting: func(t *testing.T) deploy.Request {
 			return deploy.Request{Target: ec2.Target("app", "bg"), Options: e.nextS3()}
 		},

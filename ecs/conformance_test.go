@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/switchyard/switchyard/deploy"
 	"github.com/switchyard/switchyard/deploy/deploytest"
@@ -48,7 +49,10 @@ func conformanceHarness(fo ecsfake.Options) func(t *testing.T) *deploytest.Harne
 				return f.Serving("prod", "web")
 			},
 			FailNext: func(*testing.T) { f.FailNext(1) },
-			Timeout:  30 * time.Second,
+			ThrottleStart: func(*testing.T) {
+				f.InjectError("UpdateService", &smithy.GenericAPIError{Code: "ThrottlingException", Message: "Rate exceeded"})
+			},
+			Timeout: 30 * time.Second,
 		}
 		if fo.NoServiceDeployments {
 			// Without the service-deployments API (an older partition,

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/switchyard/switchyard/deploy"
 	"github.com/switchyard/switchyard/deploy/deploytest"
 	"github.com/switchyard/switchyard/lambda"
@@ -46,6 +48,12 @@ func harness(t *testing.T, publish bool, s deploy.Strategy) *deploytest.Harness 
 		FailNext: func(t *testing.T) {
 			e.fake.FailNext("UpdateAlias", fmt.Errorf("injected failure"))
 		},
+	}
+	if publish {
+		// The publish after the code update is throttled once.
+		h.ThrottleStart = func(t *testing.T) {
+			e.fake.FailNext("PublishVersion", &types.TooManyRequestsException{Message: aws.String("Rate exceeded")})
+		}
 	}
 	if publish {
 		h.Request = func(t *testing.T) deploy.Request {

@@ -1024,3 +1024,23 @@ func clauseReadServing(c *checker) {
 		}
 	}
 }
+
+func clauseStartAfterThrottle(c *checker) {
+	if c.h.ThrottleStart == nil {
+		c.Skipf("the Harness cannot throttle a Start (ThrottleStart is nil)")
+	}
+	// What one deployment costs in mutating calls when nothing throttles.
+	before := c.h.Mutations()
+	c.mustDeploy(c.request())
+	once := c.h.Mutations() - before
+	c.h.ThrottleStart(c.t)
+	before = c.h.Mutations()
+	d := c.mustDeploy(c.request())
+	// The throttled call itself may count; nothing else may be made twice.
+	if got := c.h.Mutations() - before; got > once+1 {
+		c.Errorf("a deployment whose Start was throttled once made %d mutating calls, one that was not %d: the second Start repeated what the first had done", got, once)
+	}
+	if share := c.serving()[d.To.ID]; math.Abs(share-100) > 0.01 {
+		c.Errorf("after a throttled Start asked again, %s serves %v%%, want 100", d.To.ID, share)
+	}
+}

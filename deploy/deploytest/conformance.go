@@ -55,6 +55,12 @@ type Harness struct {
 	// (a failing task, a failing lifecycle hook, a Shift error). Clauses
 	// about failures are skipped without it.
 	FailNext func(t *testing.T)
+	// ThrottleStart, when set, makes the platform throttle, once, the call
+	// the next Start starts the deployment with (UpdateService,
+	// CreateDeployment, ...), after any call that Start makes before it, as
+	// the platform answers when throttled. The clause about a Start asked
+	// again after a throttle is skipped without it.
+	ThrottleStart func(t *testing.T)
 	// Waiting, when set, returns a request whose deployment waits in
 	// StatusReady until Continue (a PAUSE hook, a blue/green deployment
 	// waiting to reroute). Without it, drivers with deploy.Continuer are
@@ -249,6 +255,7 @@ var clauses = []clause{
 	{"RollbackToRunningRevisionRefused", "Asking to roll back to the revision the target already runs is an ErrInvalidRequest, and changes nothing.", clauseRollbackCurrent},
 	{"StatusManyKeepsOrder", "The result must have one entry per element of ds, in the same order, entry i reporting ds[i]; an entry is nil where that deployment could not be reported. err must be nil when no entry is nil; otherwise it must hold, for each nil entry, an *Error whose DeploymentID names it.", clauseStatusMany},
 	{"ReadServingReportsWhatIsServed", "ReadServing must change nothing, and must report what the platform serves for t now, read from the platform, not what a deployment meant it to serve: one Share per revision with a share above 0, summing to 100, each Revision's ID as the driver reports it in Deployment.From and To. An unknown target must give an error wrapping ErrNotFound.", clauseReadServing},
+	{"StartAgainAfterThrottleReusesWork", "Start must not be called twice with the same plan, except after an error wrapping ErrThrottled: the engine asks again after backing off. Start must then not repeat what the throttled attempt already changed, so a throttled Start followed by one that succeeds leaves the platform as one Start would.", clauseStartAfterThrottle},
 	{"GatesCheckedWhenPlatformCompletes", "The engine never reports success for a deployment a gate refused, even one the platform completed between two polls: gates are checked once more when it reports success.", clauseGatesAfterCompletion},
 }
 
